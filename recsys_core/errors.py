@@ -1,0 +1,53 @@
+"""Errors the engine raises on purpose, each with a message a person can act on.
+
+The command line and the app show ``str(error)`` as it is, so messages name the file, row
+and column, and say what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RecsysError(Exception):
+    """Base class of every error the engine raises deliberately."""
+
+
+class StoreError(RecsysError):
+    """The database could not be opened or used."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the database file open for writing."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One problem found in an input file. ``row`` is 1-based (data rows, header excluded)."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class ImportValidationError(RecsysError):
+    """Input files failed validation; nothing was written."""
+
+    def __init__(self, problems: list[ImportProblem], total: int | None = None) -> None:
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        shown = "\n".join(f"  - {p}" for p in problems[:10])
+        more = self.total - min(len(problems), 10)
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"Import refused, the database was not changed. {self.total} problem(s):\n{shown}{tail}"
+        )
