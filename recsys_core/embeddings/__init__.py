@@ -1,0 +1,1 @@
+"""Text embedding: the Embedder protocol and its sentence-transformers implementation."""

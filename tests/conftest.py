@@ -1,0 +1,59 @@
+"""Shared fixtures: temporary databases, small input files, the sample and MovieLens folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from recsys_core.config import DEFAULT_SAMPLE_DIR
+from recsys_core.data.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+MOVIELENS_DIR = ROOT.parent / "shared" / "datasets" / "ml-latest-small"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture()
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture()
+def store(db_path: Path) -> Iterator[Store]:
+    with Store(db_path) as s:
+        yield s
+
+
+@pytest.fixture()
+def sample_dir() -> Path:
+    return DEFAULT_SAMPLE_DIR
+
+
+@pytest.fixture()
+def movielens_dir() -> Path:
+    if not (MOVIELENS_DIR / "ratings.csv").exists():
+        pytest.skip("MovieLens ml-latest-small is not beside the project (../shared/datasets)")
+    return MOVIELENS_DIR
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write a small input file for a test."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+ITEMS_CSV = "item_id,title,description,category,price\nA1,Trail shoes,Grippy shoes,Footwear,99\nA2,Espresso machine,Makes espresso,Kitchen,450\n042,Tent,Two person tent,Camping,200\n"
+EVENTS_CSV = (
+    "user_id,item_id,timestamp,event_type,rating,review\n"
+    "7,A1,2026-01-01T10:00:00Z,view,,\n"
+    "7,A2,2026-01-02T10:00:00+02:00,rating,5,Great coffee\n"
+    "0042,042,1767261600,purchase,,\n"
+)

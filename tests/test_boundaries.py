@@ -1,0 +1,24 @@
+"""The engine stays importable without Streamlit and without loading torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_engine_import_pulls_in_neither_streamlit_nor_torch() -> None:
+    code = (
+        "import sys, recsys_core, recsys_core.cli, recsys_core.data.store, recsys_core.data.importers, "
+        "recsys_core.embeddings.sentence; "
+        "print('streamlit' in sys.modules, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.strip() == "False False", out.stderr
+
+
+def test_engine_source_never_mentions_streamlit() -> None:
+    offenders = [p for p in (ROOT / "recsys_core").rglob("*.py") if "import streamlit" in p.read_text()]
+    assert offenders == []

@@ -1,0 +1,73 @@
+"""Store: migrations, versions, read-only mode and the lock message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from recsys_core.data.store import Store, load_migrations
+from recsys_core.errors import StoreError, StoreLockedError
+
+
+def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
+    with Store(db_path) as store:
+        assert store.schema_version() == len(load_migrations())
+        assert store.migrate() == []  # second run: nothing to do
+        with store.cursor() as cur:
+            rows = cur.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
+        assert [r[0] for r in rows] == list(range(1, len(load_migrations()) + 1))
+    with Store(db_path) as again:  # reopening applies nothing new either
+        assert again.migrate() == []
+        with again.cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM schema_version").fetchall()[0][0] == len(load_migrations())
+
+
+def test_new_store_is_empty_with_data_version_zero(store: Store) -> None:
+    info = store.info()
+    assert (info.n_items, info.n_users, info.n_interactions) == (0, 0, 0)
+    assert store.data_version() == 0
+    assert store.is_empty()
+
+
+def test_read_only_store_refuses_writes(db_path: Path) -> None:
+    Store(db_path).connect().close()
+    with Store(db_path, read_only=True) as ro:
+        with pytest.raises(StoreError, match="read-only"):
+            with ro.transaction():
+                pass
+        assert ro.info().n_items == 0
+
+
+def test_read_only_on_missing_file_says_how_to_create(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist.*sample"):
+        Store(tmp_path / "nope.duckdb", read_only=True).connect()
+
+
+def test_not_a_database_file_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_text("hello, I am not a database\n" * 100)
+    with pytest.raises(StoreError, match="bogus.duckdb"):
+        Store(bogus).connect()
+
+
+def test_second_process_gets_a_clear_lock_message(db_path: Path) -> None:
+    with Store(db_path):
+        code = textwrap.dedent(
+            f"""
+            from recsys_core.data.store import Store
+            from recsys_core.errors import StoreLockedError
+            try:
+                Store({str(db_path)!r}).connect()
+            except StoreLockedError as exc:
+                print("LOCKED:", exc)
+            """
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                             cwd=Path(__file__).resolve().parents[2])
+    assert "LOCKED: the database is in use by another process" in out.stdout, out.stderr
+    assert "Traceback" not in out.stderr
+    assert issubclass(StoreLockedError, StoreError)
