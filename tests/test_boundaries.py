@@ -22,3 +22,15 @@ def test_engine_import_pulls_in_neither_streamlit_nor_torch() -> None:
 def test_engine_source_never_mentions_streamlit() -> None:
     offenders = [p for p in (ROOT / "recsys_core").rglob("*.py") if "import streamlit" in p.read_text()]
     assert offenders == []
+
+
+def test_ruff_finds_nothing_including_the_streamlit_ban() -> None:
+    import shutil
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        import pytest
+
+        pytest.skip("ruff is not installed (pip install -r requirements-dev.txt)")
+    out = subprocess.run([ruff, "check", "."], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr

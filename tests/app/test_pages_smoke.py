@@ -1,0 +1,58 @@
+"""Every registered page renders on the sample data without an exception."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = re.findall(r'st\.Page\("(pages/[^"]+)"', (ROOT / "app.py").read_text())
+
+
+@pytest.fixture()
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    import streamlit as st
+
+    db = tmp_path / "app.duckdb"
+    monkeypatch.setenv("RECSYS_DB", str(db))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield db
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_app_registers_pages() -> None:
+    assert PAGES == ["pages/01_home.py", "pages/02_data.py"]
+
+
+def test_first_start_loads_the_sample(app_env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Items"] == "2,400" and values["Users"] == "1,200"
+    assert app_env.exists()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_renders(app_env: Path, page: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+
+
+def test_data_page_search_filters_rows(app_env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/02_data.py").run()
+    full = at.dataframe[0].value
+    at.text_input(key="data.search").input("espresso").run()
+    hits = at.dataframe[0].value
+    assert 0 < len(hits) < len(full)
+    assert hits["title"].str.lower().str.contains("espresso").all()
+    assert os.environ["RECSYS_DB"] == str(app_env)
