@@ -1,0 +1,1 @@
+"""Data layer: the DuckDB store, file readers, importers and the shipped sample."""
