@@ -73,7 +73,9 @@ def _explain_lock(path: Path, exc: Exception) -> StoreLockedError:
     holder = f" (held by process {pid.group(1)})" if pid else ""
     return StoreLockedError(
         f"the database is in use by another process: {path}{holder}. Stop that process "
-        "(for example a running app or command) and try again, or open the database read-only."
+        "(for example the running app or an import) and try again, or use another database file "
+        "(--db PATH or RECSYS_DB). DuckDB lets several read-only processes share a file, but none "
+        "while one process has it open for writing."
     )
 
 
