@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import pandas as pd
 
 from recsys_core.config import ImportConfig
@@ -166,12 +167,12 @@ def plan_files(
     return plan
 
 
-def _upsert_items(cur: object, frame: pd.DataFrame, import_id: int) -> int:
-    cur.register("new_items", frame)  # type: ignore[attr-defined]
-    row = cur.execute(  # type: ignore[attr-defined]
-        """
+# Upserts: a row is written only when it is new or its content changed, so re-importing the
+# same files changes nothing. Each statement reads the frame registered as ``incoming``.
+_UPSERT_SQL = {
+    "items": """
         INSERT INTO items (item_id, title, text, category, attributes, import_id)
-        SELECT item_id, title, text, nullif(category, ''), attributes::JSON, ? FROM new_items
+        SELECT item_id, title, text, nullif(category, ''), attributes::JSON, $import_id FROM incoming
         ON CONFLICT (item_id) DO UPDATE SET
             title = excluded.title, text = excluded.text, category = excluded.category,
             attributes = excluded.attributes, import_id = excluded.import_id
@@ -179,56 +180,36 @@ def _upsert_items(cur: object, frame: pd.DataFrame, import_id: int) -> int:
            OR items.text IS DISTINCT FROM excluded.text
            OR items.category IS DISTINCT FROM excluded.category
            OR items.attributes::VARCHAR IS DISTINCT FROM excluded.attributes::VARCHAR
-        """,
-        [import_id],
-    ).fetchall()
-    cur.unregister("new_items")  # type: ignore[attr-defined]
-    return int(row[0][0]) if row else 0
-
-
-def _upsert_users(cur: object, frame: pd.DataFrame, import_id: int) -> int:
-    cur.register("new_users", frame)  # type: ignore[attr-defined]
-    row = cur.execute(  # type: ignore[attr-defined]
-        """
+    """,
+    "users": """
         INSERT INTO users (user_id, profile_text, import_id)
-        SELECT user_id, profile_text, ? FROM new_users
+        SELECT user_id, profile_text, $import_id FROM incoming
         ON CONFLICT (user_id) DO UPDATE SET profile_text = excluded.profile_text, import_id = excluded.import_id
         WHERE excluded.profile_text IS NOT NULL AND users.profile_text IS DISTINCT FROM excluded.profile_text
-        """,
-        [import_id],
-    ).fetchall()
-    cur.unregister("new_users")  # type: ignore[attr-defined]
-    return int(row[0][0]) if row else 0
-
-
-def _upsert_interactions(cur: object, frame: pd.DataFrame, import_id: int) -> int:
-    cur.register("new_events", frame)  # type: ignore[attr-defined]
-    row = cur.execute(  # type: ignore[attr-defined]
-        """
+    """,
+    "interactions": """
         INSERT INTO interactions (user_id, item_id, occurred_at, event_type, value, text, import_id)
-        SELECT user_id, item_id, occurred_at, event_type, value, text, ? FROM new_events
+        SELECT user_id, item_id, occurred_at, event_type, value, text, $import_id FROM incoming
         ON CONFLICT (user_id, item_id, occurred_at, event_type) DO UPDATE SET
             value = excluded.value, text = excluded.text, import_id = excluded.import_id
         WHERE interactions.value IS DISTINCT FROM excluded.value
            OR interactions.text IS DISTINCT FROM excluded.text
-        """,
-        [import_id],
-    ).fetchall()
-    cur.unregister("new_events")  # type: ignore[attr-defined]
-    return int(row[0][0]) if row else 0
-
-
-def _upsert_tags(cur: object, frame: pd.DataFrame, import_id: int) -> int:
-    cur.register("new_tags", frame)  # type: ignore[attr-defined]
-    row = cur.execute(  # type: ignore[attr-defined]
-        """
+    """,
+    "tags": """
         INSERT OR IGNORE INTO tags (user_id, item_id, tag, tagged_at, import_id)
-        SELECT user_id, item_id, tag, tagged_at, ? FROM new_tags
-        """,
-        [import_id],
-    ).fetchall()
-    cur.unregister("new_tags")  # type: ignore[attr-defined]
-    return int(row[0][0]) if row else 0
+        SELECT user_id, item_id, tag, tagged_at, $import_id FROM incoming
+    """,
+}
+
+
+def _upsert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, import_id: int) -> int:
+    """Write ``frame`` into ``table``; returns the number of rows inserted or changed."""
+    cur.register("incoming", frame)
+    try:
+        rows = cur.execute(_UPSERT_SQL[table], {"import_id": import_id}).fetchall()
+    finally:
+        cur.unregister("incoming")
+    return int(rows[0][0]) if rows else 0
 
 
 def commit_plan(
@@ -255,16 +236,12 @@ def commit_plan(
         if replace:
             for table in ("interactions", "tags", "users", "items"):
                 cur.execute(f"DELETE FROM {table}").fetchall()  # table names are constants, not input
-        steps = [
-            ("items", plan.items, _upsert_items),
-            ("users", plan.users, _upsert_users),
-            ("interactions", plan.interactions, _upsert_interactions),
-            ("tags", plan.tags, _upsert_tags),
-        ]
-        for i, (name, frame, write) in enumerate(steps):
+        steps = [("items", plan.items), ("users", plan.users), ("interactions", plan.interactions),
+                 ("tags", plan.tags)]
+        for i, (name, frame) in enumerate(steps):
             progress(f"writing {name}", i / (len(steps) + 1))
             if frame is not None and not frame.empty:
-                changed[name] = write(cur, frame, import_id)
+                changed[name] = _upsert(cur, name, frame, import_id)
         progress("adding users seen in interactions", len(steps) / (len(steps) + 1))
         row = cur.execute(
             """
