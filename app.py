@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import clear_data_caches, engine, show_error
+from pages._shared import clear_data_caches, engine, overview, show_error
 from recsys_core.errors import RecsysError
 
 st.set_page_config(page_title="Interest explorer", page_icon="🧭", layout="wide")
@@ -27,7 +27,7 @@ pages = [
     st.Page("pages/02_data.py", title="Data", icon=":material/table:", url_path="data"),
 ]
 with st.sidebar:
-    info = eng.info()
+    info = overview(eng, eng.data_version()).info  # cached per data version, not queried per rerun
     st.caption(f"Database `{info.path}`  \nData version {info.data_version}, schema {info.schema_version}")
 
 st.navigation(pages).run()

@@ -98,8 +98,6 @@ def _noop(stage: str, fraction: float) -> None:
 
 def _existing_item_ids(store: Store, ids: pd.Series) -> set[str]:
     """Which of ``ids`` the database already holds."""
-    if store.read_only and not Path(store.path).exists():
-        return set()
     frame = pd.DataFrame({"item_id": ids.drop_duplicates()})
     with store.cursor() as cur:
         cur.register("wanted_ids", frame)
@@ -348,9 +346,7 @@ def plan_movielens(store: Store, folder: str | Path, config: ImportConfig | None
     movies = tables["movies.csv"].frame
     genres = movies["genres"].where(movies["genres"] != "(no genres listed)", "")
     years = movies["title"].str.extract(_YEAR, expand=False)
-    attributes = [
-        json.dumps({"year": int(y)} if isinstance(y, str) else {}) for y in years
-    ]
+    year_by_id = {i: int(y) for i, y in zip(movies["movieId"], years, strict=True) if isinstance(y, str)}
     items_raw = RawTable(
         "movies.csv",
         pd.DataFrame({"movieId": movies["movieId"], "title": movies["title"], "genres": genres}),
@@ -358,7 +354,9 @@ def plan_movielens(store: Store, folder: str | Path, config: ImportConfig | None
     plan.items, found = prepare_items(items_raw, {"item_id": "movieId", "title": "title", "category": "genres"}, limit)
     plan.problems += found
     if plan.items is not None and not plan.items.empty:
-        plan.items["attributes"] = pd.Series(attributes[: len(plan.items)]) if len(attributes) == len(plan.items) else "{}"
+        plan.items["attributes"] = [
+            json.dumps({"year": year_by_id[i]} if i in year_by_id else {}) for i in plan.items["item_id"]
+        ]
         plan.items["text"] = ""
     ratings = tables["ratings.csv"]
     known = set(plan.items["item_id"]) if plan.items is not None and not plan.items.empty else set()

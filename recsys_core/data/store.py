@@ -244,5 +244,9 @@ class Store:
         )
 
     def is_empty(self) -> bool:
-        info = self.info()
-        return info.n_items == 0 and info.n_interactions == 0
+        """True when the database holds no items and no interactions (one cheap query)."""
+        with self.cursor() as cur:
+            row = cur.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM items) AND NOT EXISTS (SELECT 1 FROM interactions)"
+            ).fetchall()
+        return bool(row[0][0])
