@@ -158,6 +158,126 @@ def cmd_generate_sample(args: argparse.Namespace, config: RecsysConfig) -> int:
     return 0
 
 
+def _engine(config: RecsysConfig):  # noqa: ANN202 - RecsysEngine, imported lazily
+    from recsys_core.engine import RecsysEngine
+
+    return RecsysEngine(config).open()
+
+
+def cmd_build(args: argparse.Namespace, config: RecsysConfig) -> int:
+    model = config.model
+    if args.epochs is not None:
+        model = dataclasses.replace(model, epochs=args.epochs)
+    config = dataclasses.replace(config, model=model, seed=args.seed if args.seed is not None else config.seed)
+    engine = _engine(config)
+    try:
+        with progress_bar("build") as bar:
+            report = engine.build(on_progress=bar)
+    finally:
+        engine.close()
+    secs = report.seconds
+    print(f"Build {report.build_id} done in {secs['total']:.1f} s: {report.n_items:,} items, {report.n_users:,} users, "
+          f"{report.n_fine} fine interests under {report.n_themes} themes.")
+    print(f"  embedding {secs['embedding']:.1f} s ({report.n_new_texts:,} new texts), hierarchy "
+          f"{secs['hierarchy']:.1f} s, training {secs['training']:.1f} s ({report.epochs_run} epochs, "
+          f"final loss {report.final_loss:.3f}), user states {secs['user_states']:.1f} s")
+    return 0
+
+
+def _recommendation_rows(result: object) -> list[dict[str, object]]:
+    rows = []
+    for rec in result.items:  # type: ignore[attr-defined]
+        rows.append({
+            "user_id": result.user_id, "rank": rec.rank, "item_id": rec.item_id,  # type: ignore[attr-defined]
+            "score": round(rec.score, 6), "title": rec.title,
+            "long_part": round(rec.long_part, 6), "short_part": round(rec.short_part, 6),
+            "interest_similarity": None if rec.interest_similarity is None else round(rec.interest_similarity, 4),
+            "fine_interest": rec.fine_label, "theme": rec.theme_label,
+            "alpha": round(result.alpha, 4), "learned_alpha": round(result.learned_alpha, 4),  # type: ignore[attr-defined]
+            "cold_start": result.cold_start,  # type: ignore[attr-defined]
+            "evidence": [{"item_id": e.item_id, "title": e.title, "weight": round(e.weight, 4)} for e in rec.evidence],
+        })
+    return rows
+
+
+def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
+    if not args.user and not args.all_users:
+        raise RecsysError("say whose recommendations: --user U (repeatable) or --all-users")
+    if args.alpha is not None and not 0.0 <= args.alpha <= 1.0:
+        raise RecsysError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    engine = _engine(config)
+    try:
+        users = list(args.user or [])
+        if args.all_users:
+            with engine.store.cursor() as cur:
+                users = [r[0] for r in cur.execute("SELECT user_id FROM users ORDER BY user_id").fetchall()]
+        rows: list[dict[str, object]] = []
+        notes = []
+        for user in users:
+            result = engine.recommend(user, n=args.n, alpha=args.alpha, interest=args.interest,
+                                      interest_threshold=args.threshold, diversity=args.diversity)
+            rows.extend(_recommendation_rows(result))
+            if result.note:
+                notes.append(f"{user}: {result.note}")
+    finally:
+        engine.close()
+    if args.format == "json":
+        print(json.dumps(rows, indent=1))
+    else:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["user_id", "rank", "item_id", "score"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "evidence": json.dumps(row.get("evidence", []))})
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_event(args: argparse.Namespace, config: RecsysConfig) -> int:
+    import datetime as dt
+
+    engine = _engine(config)
+    try:
+        at = dt.datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+        if at is not None and at.tzinfo is not None:
+            at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        when = engine.record_event(args.user, args.item, args.type, at=at)
+    except ValueError as exc:
+        raise RecsysError(f"bad --at {args.at!r}: {exc}") from None
+    finally:
+        engine.close()
+    print(f"Recorded {args.type} of {args.item} by {args.user} at {when.isoformat()} UTC.")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
+    if args.epochs is not None:
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, epochs=args.epochs))
+    engine = _engine(config)
+    try:
+        with progress_bar("evaluate") as bar:
+            report = engine.evaluate(on_progress=bar)
+    finally:
+        engine.close()
+    table = report.table
+    if args.json:
+        print(json.dumps({"run_id": report.run_id, "n_users": report.n_users, "seconds": round(report.seconds, 1),
+                          "learned_alpha": report.learned_alpha, "models": table.to_dict(orient="records")},
+                         indent=1))
+        return 0
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
+        print(table.drop(columns=["kind"]).set_index("model").to_string())
+    la = report.learned_alpha
+    print(f"\nRun {report.run_id}: {report.n_users:,} users, leave-last-out, full ranking over the catalogue, "
+          f"{report.seconds:.0f} s. Learned alpha: mean {la['mean']:.2f}, median {la['median']:.2f} "
+          f"(p10 {la['p10']:.2f}, p90 {la['p90']:.2f}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; ``--db`` is accepted before or after the command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -165,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="database file (default: $RECSYS_DB or data/recsys.duckdb)")
     parser = argparse.ArgumentParser(
         prog="python -m recsys_core",
-        description="Interest explorer engine: load data, inspect the database.",
+        description="Interest explorer engine: load data, build the interest model, recommend, evaluate.",
         parents=[common],
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
@@ -206,6 +326,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users", type=int, default=1200, help="number of users (default 1200)")
     p.add_argument("--seed", type=int, default=7, help="seed (default 7)")
     p.set_defaults(func=cmd_generate_sample)
+
+    p = sub.add_parser("build", parents=[common], help="embed items, build interests, train the user model",
+                       description="Embed item texts (cached), build the interest hierarchy, train the "
+                                   "long/short-term model and save it as the model the app serves.")
+    p.add_argument("--epochs", type=int, help="training epochs (default from config)")
+    p.add_argument("--seed", type=int, help="seed (default 42 or $RECSYS_SEED)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("recommend", parents=[common], help="recommend items with scores and evidence",
+                       description="One row per (user, rank, item) with the score, its long/short-term parts, "
+                                   "interest labels and the history items that contributed most.")
+    p.add_argument("--user", action="append", metavar="U", help="user id (repeatable)")
+    p.add_argument("--all-users", action="store_true", help="every user in the database")
+    p.add_argument("--n", type=int, default=10, help="list length (default 10)")
+    p.add_argument("--alpha", type=float, help="weight of long-term interest in [0, 1] (default: learned per user)")
+    p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
+    p.add_argument("--threshold", type=float, help="minimum similarity to --interest (default 0.25)")
+    p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("event", parents=[common], help="record a live event for a user",
+                       description="Record an event; the user's next recommendations read it without retraining.")
+    p.add_argument("--user", required=True, metavar="U")
+    p.add_argument("--item", required=True, metavar="I")
+    p.add_argument("--type", default="view", help="event type (default view)")
+    p.add_argument("--at", metavar="TIME", help="ISO-8601 time (default: just after the newest event)")
+    p.set_defaults(func=cmd_event)
+
+    p = sub.add_parser("evaluate", parents=[common], help="evaluate the model against baselines",
+                       description="Time-ordered leave-last-out evaluation with full ranking; trains its own "
+                                   "model on the training part and stores the run.")
+    p.add_argument("--epochs", type=int, help="maximum training epochs (default from config)")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

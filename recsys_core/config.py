@@ -42,11 +42,108 @@ class ImportConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EmbeddingConfig:
+    """Which text encoder to use and how to feed it."""
+
+    model: str = "packaged:all-MiniLM-L6-v2"  # or any sentence-transformers folder / cached name
+    batch_size: int = 64
+    chunk_size: int = 2048  # texts handed to the encoder at once (it sorts them by length)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.chunk_size < self.batch_size:
+            raise ValueError("EmbeddingConfig needs batch_size >= 1 and chunk_size >= batch_size")
+
+
+@dataclass(frozen=True, slots=True)
+class HierarchyConfig:
+    """Sizes of the interest levels; ``None`` lets the data choose."""
+
+    n_fine: int | None = None  # default: about sqrt(n_items), between 4 and 400
+    n_themes: int | None = None  # default: best silhouette of the fine centroids
+    max_themes: int = 24
+    n_keywords: int = 4
+    n_representatives: int = 5
+
+    def __post_init__(self) -> None:
+        if self.n_fine is not None and self.n_fine < 2:
+            raise ValueError("HierarchyConfig.n_fine must be at least 2")
+        if self.n_themes is not None and self.n_themes < 2:
+            raise ValueError("HierarchyConfig.n_themes must be at least 2")
+        if self.n_fine is not None and self.n_themes is not None and self.n_themes > self.n_fine:
+            raise ValueError("HierarchyConfig.n_themes cannot exceed n_fine")
+
+
+@dataclass(frozen=True, slots=True)
+class InterestModelConfig:
+    """The hierarchical long/short-term user model and its training."""
+
+    dim: int = 64
+    max_history: int = 100  # most recent distinct items the long-term branch reads
+    short_window: int = 5  # most recent items the short-term branch reads
+    session_gap_minutes: float = 30.0  # events closer than this belong to one session
+    half_life_days: float = 30.0  # starting value of the learned long-term time decay
+    use_item_ids: bool = True  # add a learned per-item vector to the projected text
+    id_dropout: float = 0.5  # share of training steps an item's id vector is hidden (cold items)
+    epochs: int = 12
+    batch_size: int = 256
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-5
+    n_negatives: int = 4096  # catalogue items per step; all items when the catalogue is smaller
+    temperature: float = 0.07
+    branch_loss_weight: float = 0.5  # each branch also learns to predict alone
+    proxy_loss_weight: float = 0.1  # CLSR-style long/short contrastive proxies
+    patience: int = 3  # epochs without a better validation NDCG@10 before stopping
+
+    def __post_init__(self) -> None:
+        if self.dim < 2 or self.max_history < 1 or self.short_window < 1:
+            raise ValueError("InterestModelConfig: dim >= 2, max_history >= 1, short_window >= 1")
+        if self.short_window > self.max_history:
+            raise ValueError("InterestModelConfig.short_window cannot exceed max_history")
+        if not 0.0 <= self.id_dropout <= 1.0:
+            raise ValueError("InterestModelConfig.id_dropout must be in [0, 1]")
+        if self.epochs < 1 or self.batch_size < 2:
+            raise ValueError("InterestModelConfig: epochs >= 1, batch_size >= 2")
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendConfig:
+    """Defaults of a recommendation call."""
+
+    n: int = 10
+    diversity: float = 0.0  # MMR weight in [0, 1]; 0 = pure relevance
+    interest_threshold: float = 0.25  # cosine of item text to the interest description
+    interest_boost: float = 1.0  # weight of that cosine added to the score
+    n_evidence: int = 3  # history items kept as evidence per recommendation
+    mmr_pool: int = 200  # candidates considered by the diversity re-ranker
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError("RecommendConfig.n must be at least 1")
+        if not 0.0 <= self.diversity <= 1.0:
+            raise ValueError("RecommendConfig.diversity must be in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationConfig:
+    """The offline evaluation protocol."""
+
+    ks: tuple[int, ...] = (10, 20)
+    recent_items: int = 3  # history length of the "recent items" kNN baseline
+    alpha_steps: int = 11  # fixed alphas 0, 0.1, ..., 1
+    light_user_max_events: int = 15  # users with at most this many training items are "light"
+
+
+@dataclass(frozen=True, slots=True)
 class RecsysConfig:
     """Root of the configuration tree."""
 
     store: StoreConfig = field(default_factory=StoreConfig)
     imports: ImportConfig = field(default_factory=ImportConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
+    model: InterestModelConfig = field(default_factory=InterestModelConfig)
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     sample_dir: Path = DEFAULT_SAMPLE_DIR
     seed: int = 42
     torch_threads: int = 2
@@ -64,7 +161,7 @@ class RecsysConfig:
         """Build the default config, overridden by ``RECSYS_*`` environment variables.
 
         Recognised: ``RECSYS_DB`` (database file), ``RECSYS_SAMPLE_DIR``, ``RECSYS_SEED``,
-        ``RECSYS_THREADS`` (DuckDB and torch threads).
+        ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``.
         """
         env = os.environ if environ is None else environ
         cfg = cls()
@@ -77,4 +174,6 @@ class RecsysConfig:
         if env.get("RECSYS_THREADS"):
             n = int(env["RECSYS_THREADS"])
             cfg = replace(cfg, torch_threads=n, store=replace(cfg.store, threads=n))
+        if env.get("RECSYS_EMBEDDING_MODEL"):
+            cfg = replace(cfg, embedding=replace(cfg.embedding, model=env["RECSYS_EMBEDDING_MODEL"]))
         return cfg

@@ -6,16 +6,29 @@ DataFrames). It never imports Streamlit; progress flows out through callbacks.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
 from recsys_core.config import RecsysConfig
+from recsys_core.data.frames import data_clock, load_user_events
 from recsys_core.data.importers import ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
+from recsys_core.embeddings.base import Embedder
+from recsys_core.errors import UnknownItemError
+from recsys_core.recommend import RecommendationList, UserState
+
+if TYPE_CHECKING:
+    from recsys_core.evaluation.runner import EvaluationReport
+    from recsys_core.pipeline import BuildReport
+    from recsys_core.serving import BuildInfo, ServingModel
 
 _log = logging.getLogger(__name__)
 
@@ -38,11 +51,20 @@ class RecsysEngine:
 
     Args:
         config: The configuration tree; ``config.db_path`` names the database file.
+        embedder: Text encoder; default: the configured sentence-transformers model, loaded
+            on first use.
     """
 
-    def __init__(self, config: RecsysConfig) -> None:
+    _STATE_CACHE_SIZE = 4096
+
+    def __init__(self, config: RecsysConfig, embedder: Embedder | None = None) -> None:
         self.config = config
         self.store = Store(config.db_path, config=config.store)
+        self._embedder = embedder
+        self._serving: ServingModel | None = None
+        self._serving_data_version = -1
+        self._states: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], UserState]] = OrderedDict()
+        self._lock = threading.RLock()
 
     def open(self) -> RecsysEngine:
         """Open (and migrate) the database. Raises StoreLockedError if another process holds it."""
@@ -108,6 +130,168 @@ class RecsysEngine:
         }
         with self.store.cursor() as cur:
             return cur.execute(queries[table], [search, f"%{search}%", search, int(n)]).df()
+
+
+    # ------------------------------------------------------------------ models
+    @property
+    def embedder(self) -> Embedder:
+        """The text encoder (created on first use, loaded on first encode)."""
+        with self._lock:
+            if self._embedder is None:
+                from recsys_core.embeddings.hashing import HashingEmbedder
+                from recsys_core.embeddings.sentence import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+                cfg = self.config.embedding
+                if cfg.model.startswith("hashing-") and cfg.model[8:].isdigit():
+                    self._embedder = HashingEmbedder(int(cfg.model[8:]))
+                    return self._embedder
+                name = cfg.model
+                if name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+                    name = DEFAULT_MODEL  # the verified packaged copy of the same model
+                self._embedder = SentenceTransformerEmbedder(
+                    name, batch_size=cfg.batch_size, chunk_size=cfg.chunk_size,
+                    torch_threads=self.config.torch_threads)
+            return self._embedder
+
+    def build(self, on_progress: Progress | None = None) -> BuildReport:
+        """Embed, build the interest hierarchy, train, and save a new build (the one served next)."""
+        from recsys_core.pipeline import build_model
+
+        report = build_model(self.store, self.config, self.embedder, on_progress)
+        with self._lock:
+            self._serving = None
+            self._states.clear()
+        return report
+
+    def latest_build(self) -> BuildInfo | None:
+        from recsys_core.serving import latest_build
+
+        return latest_build(self.store)
+
+    def serving(self) -> ServingModel:
+        """The newest build, loaded once per process. Raises NotBuiltError before the first build."""
+        from recsys_core.serving import ServingModel, latest_build
+
+        with self._lock:
+            current = latest_build(self.store)
+            version = self.store.data_version()
+            if (self._serving is None or current is None or self._serving.build.build_id != current.build_id
+                    or self._serving_data_version != version):
+                # a new build, or new data (items imported since are scored from their text)
+                self._serving = ServingModel.load(self.store, self.embedder, current)
+                self._serving_data_version = version
+                self._states.clear()
+            return self._serving
+
+    def user_state(self, user_id: str, include_simulated: bool = False) -> UserState:
+        """The user's long/short vectors and gate as of their newest event (cached until it changes)."""
+        serving = self.serving()
+        events = load_user_events(self.store, user_id, include_simulated)
+        clock = data_clock(self.store)
+        last = events["occurred_at"].max() if len(events) else None
+        key = (serving.build.build_id, user_id, include_simulated)
+        fingerprint = (len(events), last, clock)
+        with self._lock:
+            hit = self._states.get(key)
+            if hit is not None and hit[0] == fingerprint:
+                self._states.move_to_end(key)
+                return hit[1]
+        profile = None
+        if len(events) < 3:
+            with self.store.cursor() as cur:
+                rows = cur.execute("SELECT profile_text FROM users WHERE user_id = ? AND trim(profile_text) <> ''",
+                                   [user_id]).fetchall()
+            if rows and rows[0][0]:
+                profile = serving.profile_vector(self.store, self.embedder, str(rows[0][0]))
+        state = serving.user_state(events, clock, profile)
+        with self._lock:
+            self._states[key] = (fingerprint, state)
+            while len(self._states) > self._STATE_CACHE_SIZE:
+                self._states.popitem(last=False)
+        return state
+
+    def recommend(
+        self,
+        user_id: str,
+        n: int | None = None,
+        alpha: float | None = None,
+        interest: str | None = None,
+        interest_threshold: float | None = None,
+        diversity: float | None = None,
+        include_simulated: bool = False,
+    ) -> RecommendationList:
+        """Top ``n`` unseen items for a user, each with its score split and evidence.
+
+        Args:
+            user_id: Any id; unknown users get profile-based or popular items.
+            n: List length (default from config).
+            alpha: Weight of the long-term vector in [0, 1]; None = the learned gate.
+            interest: A description of what the analyst is looking for; items whose text is
+                below ``interest_threshold`` cosine are dropped, the rest boosted.
+            diversity: MMR weight in [0, 1].
+            include_simulated: Read simulated events too (the app's what-if panel).
+        """
+        from recsys_core.serving import rank_for_user
+
+        cfg = self.config.recommend
+        if alpha is not None and not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        serving = self.serving()
+        state = self.user_state(user_id, include_simulated)
+        sims = self.interest_similarities(interest) if interest and interest.strip() else None
+        return rank_for_user(
+            serving, state, user_id, n or cfg.n, alpha, sims,
+            cfg.interest_threshold if interest_threshold is None else interest_threshold,
+            cfg.interest_boost, cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool)
+
+    def interest_similarities(self, interest: str) -> np.ndarray:
+        """Cosine of every served item's text to an interest description (cached per text)."""
+        from recsys_core.embeddings.cache import embed_cached
+
+        serving = self.serving()
+        key = ("interest", serving.build.build_id, interest.strip())
+        with self._lock:
+            hit = self._states.get(key)
+        if hit is not None:
+            return hit[1]  # type: ignore[return-value]
+        vec, _ = embed_cached(self.store, self.embedder, [interest.strip()])
+        sims = (serving.text_vecs @ vec[0]).astype(np.float32)
+        with self._lock:
+            self._states[key] = ((), sims)  # type: ignore[assignment]
+        return sims
+
+    def record_event(
+        self, user_id: str, item_id: str, event_type: str = "view", at: dt.datetime | None = None,
+        simulated: bool = False,
+    ) -> dt.datetime:
+        """Record a live event; the user's next recommendation reads it (no retraining).
+
+        ``at`` defaults to one second after the newest event in the store (the data's "now").
+        Raises UnknownItemError for an item not in the catalogue.
+        """
+        with self.store.cursor() as cur:
+            if not cur.execute("SELECT 1 FROM items WHERE item_id = ?", [item_id]).fetchall():
+                raise UnknownItemError(f"no item with id {item_id!r} in the catalogue")
+        if at is None:
+            clock = data_clock(self.store)
+            at = (clock or dt.datetime.now(dt.UTC).replace(tzinfo=None)) + dt.timedelta(seconds=1)
+        with self.store.transaction() as cur:
+            cur.execute("INSERT INTO live_events (user_id, item_id, occurred_at, event_type, simulated) "
+                        "VALUES (?, ?, ?, ?, ?)", [user_id, item_id, at, event_type, simulated])
+        return at
+
+    def clear_simulated_events(self, user_id: str | None = None) -> int:
+        """Delete simulated events (of one user, or all); returns how many."""
+        with self.store.transaction() as cur:
+            rows = cur.execute("DELETE FROM live_events WHERE simulated AND (? IS NULL OR user_id = ?)",
+                               [user_id, user_id]).fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def evaluate(self, on_progress: Progress | None = None) -> EvaluationReport:
+        """Run the leave-last-out evaluation (trains its own model on the training part) and store it."""
+        from recsys_core.evaluation.runner import run_evaluation
+
+        return run_evaluation(self.store, self.config, self.embedder, on_progress)
 
 
 def open_engine(config: RecsysConfig | None = None) -> RecsysEngine:

@@ -51,3 +51,19 @@ class ImportValidationError(RecsysError):
         super().__init__(
             f"Import refused, the database was not changed. {self.total} problem(s):\n{shown}{tail}"
         )
+
+
+class NotFittedError(RecsysError):
+    """A model or hierarchy was used before it was built."""
+
+
+class NotBuiltError(RecsysError):
+    """The engine has no trained model yet; run the build first."""
+
+
+class ModelFitError(RecsysError):
+    """Training failed (for example the loss became NaN) or the data cannot train a model."""
+
+
+class UnknownItemError(RecsysError):
+    """An item id that is not in the catalogue."""

@@ -57,3 +57,39 @@ EVENTS_CSV = (
     "7,A2,2026-01-02T10:00:00+02:00,rating,5,Great coffee\n"
     "0042,042,1767261600,purchase,,\n"
 )
+
+
+# ---------------------------------------------------------------------- engine fixtures
+def tiny_config(db: Path, folder: Path):  # noqa: ANN201 - RecsysConfig
+    """A small, fast model configuration for engine tests."""
+    from dataclasses import replace
+
+    from recsys_core.config import InterestModelConfig, RecsysConfig
+
+    cfg = RecsysConfig().with_db(db)
+    model = InterestModelConfig(dim=16, max_history=20, short_window=3, epochs=2, batch_size=128)
+    return replace(cfg, sample_dir=folder, model=model, torch_threads=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated shop: 800 items, 160 users."""
+    from recsys_core.synthetic.sample_files import write_sample
+
+    folder = tmp_path_factory.mktemp("tiny_sample")
+    write_sample(folder, n_items=800, n_users=160, seed=3)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def built_engine(tmp_path_factory: pytest.TempPathFactory, tiny_sample_dir: Path) -> Iterator[object]:
+    """An engine on the tiny shop with a trained model (hashing embedder; built once per session)."""
+    from recsys_core.embeddings.hashing import HashingEmbedder
+    from recsys_core.engine import RecsysEngine
+
+    db = tmp_path_factory.mktemp("built") / "engine.duckdb"
+    engine = RecsysEngine(tiny_config(db, tiny_sample_dir), embedder=HashingEmbedder(64)).open()
+    engine.load_sample()
+    engine.build()
+    yield engine
+    engine.close()

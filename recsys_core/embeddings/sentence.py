@@ -73,12 +73,16 @@ class SentenceTransformerEmbedder:
         model: ``"packaged:all-MiniLM-L6-v2"`` (default, verified), a local folder, or a
             model name already in the local Hugging Face cache.
         batch_size: Texts per forward pass.
+        chunk_size: Texts handed to the encoder at once (sorted by length inside a chunk).
         torch_threads: Threads torch may use.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64, torch_threads: int = 2) -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, batch_size: int = 64, chunk_size: int = 512, torch_threads: int = 2
+    ) -> None:
         self.model = model
         self.batch_size = batch_size
+        self.chunk_size = chunk_size
         self.torch_threads = torch_threads
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
@@ -124,7 +128,12 @@ class SentenceTransformerEmbedder:
     def encode(
         self, texts: Sequence[str], on_progress: Callable[[int, int], None] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Embed texts in batches; rows are L2-normalised float32, shape ``(len(texts), dim)``."""
+        """Embed texts; rows are L2-normalised float32, shape ``(len(texts), dim)``.
+
+        Texts go to the model in chunks of ``chunk_size`` so sentence-transformers can sort
+        each chunk by length (short texts are not padded to the longest of a small batch);
+        progress is reported after each chunk.
+        """
         model = self._load()
         total = len(texts)
         if total == 0:
@@ -133,11 +142,11 @@ class SentenceTransformerEmbedder:
         import torch
 
         with torch.inference_mode():
-            for start in range(0, total, self.batch_size):
-                batch = list(texts[start : start + self.batch_size])
-                vecs = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+            for start in range(0, total, self.chunk_size):
+                chunk = list(texts[start : start + self.chunk_size])
+                vecs = model.encode(chunk, batch_size=self.batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False)
-                out[start : start + len(batch)] = vecs.astype(np.float32, copy=False)
+                out[start : start + len(chunk)] = vecs.astype(np.float32, copy=False)
                 if on_progress is not None:
-                    on_progress(min(start + len(batch), total), total)
+                    on_progress(min(start + len(chunk), total), total)
         return out

@@ -1,0 +1,80 @@
+"""Reads the engine needs from the store, as DataFrames: catalogue texts, events, profiles.
+
+One place for these queries so the build, the recommender and the evaluation read the data
+the same way. Live events (recorded after the imports) are included on request; simulated
+ones only when asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from recsys_core.data.store import Store
+
+_EVENTS_SQL = """
+SELECT user_id, item_id, occurred_at, event_type FROM interactions {where_i}
+UNION ALL
+SELECT user_id, item_id, occurred_at, event_type FROM live_events
+WHERE ? AND (NOT simulated OR ?) {and_l}
+"""
+
+
+def item_text(title: str, text: str | None, category: str | None) -> str:
+    """The text embedded for an item: title, description and category."""
+    parts = [title.strip()]
+    if text and text.strip():
+        parts.append(text.strip())
+    if category and category.strip():
+        parts.append(category.strip().replace("|", ", "))
+    return ". ".join(parts)
+
+
+def load_catalogue(store: Store) -> pd.DataFrame:
+    """Items in id order with the text to embed: item_id, title, text, category, embed_text."""
+    with store.cursor() as cur:
+        frame = cur.execute("SELECT item_id, title, text, category FROM items ORDER BY item_id").df()
+    frame["embed_text"] = [item_text(t, d, c) for t, d, c in
+                           zip(frame["title"], frame["text"], frame["category"], strict=True)]
+    return frame
+
+
+def load_review_texts(store: Store, max_chars: int = 1000) -> pd.DataFrame:
+    """Per item: its distinct review/tag texts joined (newest first, cut at ``max_chars``)."""
+    with store.cursor() as cur:
+        return cur.execute(
+            "SELECT item_id, left(string_agg(DISTINCT text, '. '), ?) AS reviews FROM interactions "
+            "WHERE text IS NOT NULL AND trim(text) <> '' GROUP BY item_id",
+            [max_chars],
+        ).df()
+
+
+def load_profiles(store: Store) -> pd.DataFrame:
+    with store.cursor() as cur:
+        return cur.execute(
+            "SELECT user_id, profile_text FROM users WHERE profile_text IS NOT NULL AND trim(profile_text) <> ''"
+        ).df()
+
+
+def load_events(store: Store, include_live: bool = True, include_simulated: bool = False) -> pd.DataFrame:
+    """All events: user_id, item_id, occurred_at (UTC), event_type."""
+    sql = _EVENTS_SQL.format(where_i="", and_l="")
+    with store.cursor() as cur:
+        return cur.execute(sql, [include_live, include_simulated]).df()
+
+
+def load_user_events(store: Store, user_id: str, include_simulated: bool = False) -> pd.DataFrame:
+    """One user's events, live ones included."""
+    sql = _EVENTS_SQL.format(where_i="WHERE user_id = ?", and_l="AND user_id = ?")
+    with store.cursor() as cur:
+        return cur.execute(sql, [user_id, True, include_simulated, user_id]).df()
+
+
+def data_clock(store: Store) -> dt.datetime | None:
+    """The newest event time in the store: "now" for recommendations on historical data."""
+    with store.cursor() as cur:
+        row = cur.execute(
+            "SELECT greatest((SELECT max(occurred_at) FROM interactions), (SELECT max(occurred_at) FROM live_events))"
+        ).fetchall()
+    return row[0][0] if row and row[0][0] is not None else None

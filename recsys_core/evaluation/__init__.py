@@ -1,0 +1,1 @@
+"""Offline evaluation: metrics, baselines and the time-ordered hold-out runner."""

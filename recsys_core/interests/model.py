@@ -1,0 +1,280 @@
+"""The hierarchical long/short-term user model (PyTorch).
+
+Items are projected text vectors (plus an optional learned id vector). Each branch pools a
+user's history with attention in three steps, as in Hierarchical Attention Networks: items
+into the fine interests they belong to, fine interests into themes, themes into one vector.
+The long-term branch reads the whole history with a learned time decay; the short-term branch
+reads the last few items with learned position weights. A gate turns (time since the last
+event, session length, history length, both vectors) into the weight ``a`` of the long-term
+vector: ``u = a * u_long + (1 - a) * u_short``.
+
+Because every pooling step is a weighted sum and the output map is linear, a branch vector is
+exactly ``sum_i contrib_i`` over history items, which makes per-item evidence exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from recsys_core.config import InterestModelConfig
+from recsys_core.interests.sequences import N_EVENT_CODES, HistoryBatch
+
+
+def grouped_softmax(
+    logits: torch.Tensor, groups: torch.Tensor, n_groups: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax of ``logits`` within each group; also each group's log-sum-exp (-inf if empty)."""
+    gmax = torch.full((n_groups,), -math.inf, dtype=logits.dtype)
+    gmax = gmax.scatter_reduce(0, groups, logits.detach(), reduce="amax", include_self=True)
+    ex = torch.exp(logits - gmax[groups])
+    den = torch.zeros(n_groups, dtype=logits.dtype).index_add(0, groups, ex)
+    weights = ex / den[groups]
+    lse = torch.where(den > 0, gmax + torch.log(den.clamp_min(1e-30)), torch.full_like(den, -math.inf))
+    return weights, lse
+
+
+class _Attention(nn.Module):
+    """Additive attention score ``q . tanh(W x + b)`` (HAN)."""
+
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(dim, hidden)
+        self.query = nn.Linear(hidden, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.query(torch.tanh(self.proj(x))).squeeze(-1)
+
+
+@dataclass(slots=True)
+class BranchOutput:
+    """One branch for a batch: ``user`` (B, d) unit vectors, ``contrib`` (B, L, d) with
+    ``user[b] == contrib[b].sum(0)``, and ``weights`` (B, L) overall attention per history slot."""
+
+    user: torch.Tensor
+    contrib: torch.Tensor
+    weights: torch.Tensor
+
+
+class HierarchicalEncoder(nn.Module):
+    """Items -> fine interests -> themes -> user vector, attention at every step."""
+
+    def __init__(self, dim: int, n_fine: int, n_themes: int, hidden: int = 32) -> None:
+        super().__init__()
+        self.n_fine, self.n_themes = n_fine, n_themes
+        self.item_att = _Attention(dim, hidden)
+        self.fine_att = _Attention(dim, hidden)
+        self.theme_att = _Attention(dim, hidden)
+        self.type_bias = nn.Parameter(torch.zeros(N_EVENT_CODES))
+        self.out = nn.Linear(dim, dim, bias=False)
+        nn.init.eye_(self.out.weight)
+
+    def forward(
+        self,
+        vecs: torch.Tensor,  # (B, L, d) item vectors
+        mask: torch.Tensor,  # (B, L) bool
+        codes: torch.Tensor,  # (B, L) event type codes
+        fine: torch.Tensor,  # (B, L) fine interest of each slot
+        theme_of_fine: torch.Tensor,  # (n_fine,)
+        bias: torch.Tensor,  # (B, L) extra log-weight (time decay or position)
+    ) -> BranchOutput:
+        b_size, width, dim = vecs.shape
+        nf, nt = self.n_fine, self.n_themes
+        rows, cols = mask.nonzero(as_tuple=True)
+        v = vecs[rows, cols]
+        prior = self.type_bias[codes[rows, cols]] + bias[rows, cols]
+        # items -> fine interests
+        f = fine[rows, cols]
+        fgroup = rows * nf + f
+        alpha, fine_lse = grouped_softmax(self.item_att(v) + prior, fgroup, b_size * nf)
+        _, fine_mass = grouped_softmax(prior, fgroup, b_size * nf)
+        h = torch.zeros(b_size * nf, dim).index_add(0, fgroup, alpha.unsqueeze(1) * v)
+        present = torch.isfinite(fine_lse).nonzero(as_tuple=True)[0]
+        # fine interests -> themes
+        p_rows = present // nf
+        tgroup = p_rows * nt + theme_of_fine[present % nf]
+        beta, _ = grouped_softmax(self.fine_att(h[present]) + fine_mass[present], tgroup, b_size * nt)
+        _, theme_mass = grouped_softmax(fine_mass[present], tgroup, b_size * nt)
+        g = torch.zeros(b_size * nt, dim).index_add(0, tgroup, beta.unsqueeze(1) * h[present])
+        t_present = torch.isfinite(theme_mass).nonzero(as_tuple=True)[0]
+        # themes -> user
+        gamma, _ = grouped_softmax(self.theme_att(g[t_present]) + theme_mass[t_present],
+                                   t_present // nt, b_size)
+        beta_dense = torch.zeros(b_size * nf).index_put((present,), beta)
+        gamma_dense = torch.zeros(b_size * nt).index_put((t_present,), gamma)
+        w = alpha * beta_dense[fgroup] * gamma_dense[rows * nt + theme_of_fine[f]]
+        projected = self.out(v)  # (N, d)
+        z = torch.zeros(b_size, dim).index_add(0, rows, w.unsqueeze(1) * projected)
+        norm = z.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        contrib = torch.zeros(b_size, width, dim)
+        contrib[rows, cols] = w.unsqueeze(1) * projected / norm[rows]
+        weights = torch.zeros(b_size, width)
+        weights[rows, cols] = w
+        return BranchOutput(z / norm, contrib, weights)
+
+
+@dataclass(slots=True)
+class UserEncoding:
+    """Both branches and the gate for a batch of users."""
+
+    long: BranchOutput
+    short: BranchOutput
+    gate: torch.Tensor  # (B,) learned weight of the long-term vector
+
+
+class InterestModel(nn.Module):
+    """Item tower + two hierarchical branches + fusion gate.
+
+    Args:
+        config: Model and training settings.
+        text_features: ``(n_items, text_dim)`` fixed text features of the catalogue.
+        fine_of_item: ``(n_items,)`` fine interest of each item.
+        theme_of_fine: ``(n_fine,)`` theme of each fine interest.
+    """
+
+    def __init__(
+        self,
+        config: InterestModelConfig,
+        text_features: torch.Tensor,
+        fine_of_item: torch.Tensor,
+        theme_of_fine: torch.Tensor,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        n_items, text_dim = text_features.shape
+        n_fine = int(theme_of_fine.shape[0])
+        n_themes = int(theme_of_fine.max().item()) + 1
+        d = config.dim
+        self.register_buffer("text_features", text_features.float(), persistent=False)
+        self.register_buffer("fine_of_item", fine_of_item.long(), persistent=False)
+        self.register_buffer("theme_of_fine", theme_of_fine.long(), persistent=False)
+        self.text_proj = nn.Linear(text_dim, d, bias=False)
+        self.item_ids = nn.Embedding(n_items, d) if config.use_item_ids else None
+        if self.item_ids is not None:
+            nn.init.normal_(self.item_ids.weight, std=0.01)
+        self.long = HierarchicalEncoder(d, n_fine, n_themes)
+        self.short = HierarchicalEncoder(d, n_fine, n_themes)
+        # long-term decay rate per day, softplus-parameterised, starting at ln2 / half-life
+        rate = math.log(2.0) / config.half_life_days
+        self.decay_raw = nn.Parameter(torch.tensor(math.log(math.expm1(rate))))
+        self.short_position = nn.Parameter(torch.zeros(config.short_window))
+        self.gate = nn.Sequential(nn.Linear(2 * d + 4, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.temperature)))
+
+    # ------------------------------------------------------------------ items
+    def item_vectors(self, index: torch.Tensor | None = None, drop_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Unit item vectors for ``index`` (all items when None); ``drop_ids`` hides id parts."""
+        feats = self.text_features if index is None else self.text_features[index]
+        v = self.text_proj(feats)
+        if self.item_ids is not None:
+            ids = self.item_ids.weight if index is None else self.item_ids(index)
+            if drop_ids is not None:
+                ids = ids * (~drop_ids).unsqueeze(1).float()
+            v = v + ids
+        return F.normalize(v, dim=-1)
+
+    def text_vectors(self, text_features: torch.Tensor) -> torch.Tensor:
+        """Unit vectors of texts with no id (new items, profile texts)."""
+        return F.normalize(self.text_proj(text_features.float()), dim=-1)
+
+    # ------------------------------------------------------------------ users
+    def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None) -> UserEncoding:
+        """Encode right-aligned histories; ``vecs`` (B, L, d) overrides the item vectors."""
+        items = torch.as_tensor(batch.items)
+        mask = torch.as_tensor(batch.mask)
+        codes = torch.as_tensor(batch.codes)
+        age = torch.as_tensor(batch.age_days)
+        if vecs is None:
+            vecs = self.item_vectors(items.reshape(-1)).reshape(*items.shape, -1)
+        fine = self.fine_of_item[items]
+        width = items.shape[1]
+        k = min(self.config.short_window, width)
+        rate = F.softplus(self.decay_raw)
+        long = self.long(vecs, mask, codes, fine, self.theme_of_fine, -rate * age)
+        short_mask = mask.clone()
+        short_mask[:, : width - k] = False
+        position = torch.zeros(width)
+        position[width - k:] = self.short_position[-k:]
+        short = self.short(vecs, short_mask, codes, fine, self.theme_of_fine,
+                           position.unsqueeze(0).expand_as(age))
+        cos = (long.user * short.user).sum(dim=1, keepdim=True)
+        feats = torch.cat([torch.as_tensor(batch.features), cos, long.user, short.user], dim=1)
+        gate = torch.sigmoid(self.gate(feats)).squeeze(1)
+        return UserEncoding(long, short, gate)
+
+    # ------------------------------------------------------------------ training
+    def forward(
+        self,
+        batch: HistoryBatch,
+        targets: torch.Tensor,  # (B,) item index of the next item
+        candidates: torch.Tensor,  # (C,) item indices scored against (targets included)
+        drop_ids: torch.Tensor | None = None,  # (n_items,) bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Next-item InfoNCE over ``candidates`` plus CLSR-style proxy losses.
+
+        Returns:
+            ``(fused_logits (B, C), loss)``.
+        """
+        cfg = self.config
+        items = torch.as_tensor(batch.items)
+        mask = torch.as_tensor(batch.mask)
+        needed, inverse = torch.unique(torch.cat([items.reshape(-1), candidates]), return_inverse=True)
+        dropped = drop_ids[needed] if drop_ids is not None else None
+        table = self.item_vectors(needed, dropped)
+        hist_vecs = table[inverse[: items.numel()]].reshape(*items.shape, -1)
+        cand_vecs = table[inverse[items.numel():]]
+        enc = self.encode(batch, hist_vecs)
+        a = enc.gate.unsqueeze(1)
+        fused = a * enc.long.user + (1 - a) * enc.short.user
+        scale = self.logit_scale.exp().clamp(max=100.0)
+        # seen items are never recommended, so they are not negatives either
+        pos = torch.searchsorted(candidates, targets)
+        seen = torch.zeros(len(targets), len(candidates), dtype=torch.bool)
+        rows, cols = mask.nonzero(as_tuple=True)
+        hist = items[rows, cols]
+        slot = torch.searchsorted(candidates, hist).clamp(max=len(candidates) - 1)
+        hit = candidates[slot] == hist
+        seen[rows[hit], slot[hit]] = True
+        seen[torch.arange(len(targets)), pos] = False
+
+        def nce(user: torch.Tensor) -> torch.Tensor:
+            logits = scale * user @ cand_vecs.T
+            return F.cross_entropy(logits.masked_fill(seen, -1e4), pos), logits
+
+        loss, logits = nce(fused)
+        if cfg.branch_loss_weight > 0:
+            loss = loss + cfg.branch_loss_weight * (nce(enc.long.user)[0] + nce(enc.short.user)[0])
+        if cfg.proxy_loss_weight > 0:
+            m = mask.unsqueeze(2).float()
+            p_long = F.normalize((hist_vecs * m).sum(1), dim=-1)
+            k = min(cfg.short_window, items.shape[1])
+            p_short = F.normalize((hist_vecs[:, -k:] * m[:, -k:]).sum(1), dim=-1)
+
+            def prefer(u: torch.Tensor, good: torch.Tensor, bad: torch.Tensor) -> torch.Tensor:
+                return F.softplus(((u * bad).sum(1) - (u * good).sum(1)) / 0.1).mean()
+
+            loss = loss + cfg.proxy_loss_weight * (prefer(enc.long.user, p_long, p_short)
+                                                   + prefer(enc.short.user, p_short, p_long))
+        return logits.detach(), loss
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self) -> dict[str, object]:
+        """A plain dict: the config and the learned weights (buffers are rebuilt from the data)."""
+        return {"config": asdict(self.config), "state_dict": self.state_dict(),
+                "n_items": int(self.text_features.shape[0])}
+
+
+def model_from_checkpoint(
+    ckpt: dict[str, object], text_features: np.ndarray, fine_of_item: np.ndarray, theme_of_fine: np.ndarray
+) -> InterestModel:
+    config = InterestModelConfig(**ckpt["config"])  # type: ignore[arg-type]
+    model = InterestModel(config, torch.as_tensor(text_features), torch.as_tensor(fine_of_item),
+                          torch.as_tensor(theme_of_fine))
+    model.load_state_dict(ckpt["state_dict"])  # type: ignore[arg-type]
+    model.eval()
+    return model

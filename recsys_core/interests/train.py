@@ -1,0 +1,167 @@
+"""Self-supervised training of the interest model: next-item InfoNCE over the sequences.
+
+Every position of every training sequence is one example (history before it -> the item).
+Deterministic given the seed. Progress flows out through a callback after every epoch; with
+a validation set the best epoch (by NDCG@10) is kept and training stops after ``patience``
+epochs without improvement. A NaN loss raises :class:`ModelFitError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from recsys_core.config import InterestModelConfig
+from recsys_core.errors import ModelFitError
+from recsys_core.interests.model import InterestModel
+from recsys_core.interests.sequences import HeldOut, HistoryBatch, Sequences, make_batch
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EpochStats:
+    """Reported after each epoch."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    val_ndcg_10: float | None
+    seconds: float
+
+
+def training_examples(seqs: Sequences) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(user, position) of every item that has at least one item before it."""
+    lengths = seqs.lengths()
+    users = np.repeat(np.arange(len(seqs)), np.maximum(lengths - 1, 0))
+    pos = np.concatenate([np.arange(1, n) for n in lengths if n > 1]) if len(users) else np.zeros(0, np.int64)
+    return users.astype(np.int64), pos.astype(np.int64)
+
+
+def history_batch(
+    seqs: Sequences, config: InterestModelConfig, users: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64], at_days: npt.NDArray[np.float64],
+) -> HistoryBatch:
+    return make_batch(seqs, users, ends, at_days, config.max_history, config.session_gap_minutes / 1440.0)
+
+
+def rank_of_targets(scores: npt.NDArray[np.float32], targets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """1-based rank of each row's target among finite scores; ties count half (expected rank)."""
+    t = scores[np.arange(len(targets)), targets][:, None]
+    greater = (scores > t).sum(axis=1)
+    equal = (scores == t).sum(axis=1) - 1
+    return (1 + greater + equal // 2).astype(np.int64)
+
+
+@torch.inference_mode()
+def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int = 10) -> float:
+    """NDCG@k of the fused model on held-out next items, full ranking without seen items."""
+    model.eval()
+    vecs = model.item_vectors().numpy()
+    total = 0.0
+    for start in range(0, len(held.users), 512):
+        users = held.users[start:start + 512]
+        batch = history_batch(seqs, model.config, users, seqs.lengths()[users], held.days[start:start + 512])
+        enc = model.encode(batch)
+        a = enc.gate.unsqueeze(1)
+        u = (a * enc.long.user + (1 - a) * enc.short.user).numpy()
+        scores = u @ vecs.T
+        for row, user in enumerate(users):
+            scores[row, seqs.user(int(user))[0]] = -np.inf
+        ranks = rank_of_targets(scores, held.items[start:start + 512])
+        total += float(np.where(ranks <= k, 1.0 / np.log2(ranks + 1), 0.0).sum())
+    model.train()
+    return total / max(len(held.users), 1)
+
+
+def train_interest_model(
+    config: InterestModelConfig,
+    text_features: npt.NDArray[np.float32],
+    fine_of_item: npt.NDArray[np.int64],
+    theme_of_fine: npt.NDArray[np.int64],
+    seqs: Sequences,
+    seed: int,
+    validation: HeldOut | None = None,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> tuple[InterestModel, list[EpochStats]]:
+    """Fit a fresh model on ``seqs``.
+
+    Args:
+        config: Model and training settings.
+        text_features: ``(n_items, text_dim)`` item text features.
+        fine_of_item, theme_of_fine: The interest hierarchy.
+        seqs: Training sequences (item indices into ``text_features``).
+        seed: Seed for initialisation, shuffling and negative sampling.
+        validation: Held-out next items for early stopping, or None to run every epoch.
+        on_epoch: Progress callback.
+
+    Raises:
+        ModelFitError: No sequence has two items, or the loss became NaN.
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
+    n_items = text_features.shape[0]
+    model = InterestModel(config, torch.as_tensor(text_features), torch.as_tensor(fine_of_item),
+                          torch.as_tensor(theme_of_fine))
+    users, positions = training_examples(seqs)
+    if len(users) == 0:
+        raise ModelFitError("no user has two or more items: there is nothing to learn the next item from")
+    optim = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    all_items = torch.arange(n_items)
+    history: list[EpochStats] = []
+    best: tuple[float, dict[str, torch.Tensor]] | None = None
+    stale = 0
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        order = rng.permutation(len(users))
+        losses = []
+        for start in range(0, len(order), config.batch_size):
+            pick = order[start:start + config.batch_size]
+            u, p = users[pick], positions[pick]
+            at = seqs.days[seqs.offsets[u] + p]
+            batch = history_batch(seqs, config, u, p, at)
+            targets = torch.as_tensor(seqs.items[seqs.offsets[u] + p])
+            if n_items <= config.n_negatives:
+                candidates = all_items
+            else:
+                sampled = torch.randperm(n_items, generator=gen)[: config.n_negatives]
+                candidates = torch.unique(torch.cat([sampled, targets]))
+            drop = (torch.rand(n_items, generator=gen) < config.id_dropout) if config.use_item_ids else None
+            _, loss = model(batch, targets, candidates, drop)
+            if not torch.isfinite(loss):
+                raise ModelFitError(f"training diverged: loss is {loss.item()} at epoch {epoch}")
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optim.step()
+            losses.append(float(loss.item()))
+        val = validation_ndcg(model, seqs, validation) if validation is not None else None
+        stats = EpochStats(epoch, config.epochs, float(np.mean(losses)), val, time.perf_counter() - started)
+        history.append(stats)
+        _log.info("epoch %d/%d loss %.4f val NDCG@10 %s (%.1f s)", epoch, config.epochs, stats.loss,
+                  "-" if val is None else f"{val:.4f}", stats.seconds)
+        if on_epoch is not None:
+            on_epoch(stats)
+        if val is not None:
+            if best is None or val > best[0]:
+                best, stale = (val, copy.deepcopy(model.state_dict())), 0
+            else:
+                stale += 1
+                if stale >= config.patience:
+                    break
+    if best is not None:
+        model.load_state_dict(best[1])
+    model.eval()
+    if any(math.isnan(float(p.detach().sum())) for p in model.parameters()):
+        raise ModelFitError("training produced NaN weights")
+    return model, history

@@ -1,0 +1,157 @@
+"""Scoring, ranking and evidence for one user: pure NumPy functions over a user's state.
+
+A user's state holds the two branch vectors and, for every history item, its exact
+contribution to each of them. A new ``alpha`` is then only a weighted sum and one
+matrix-vector product over the catalogue: the encoder does not run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """What the model knows about one user at one moment.
+
+    Attributes:
+        u_long, u_short: ``(d,)`` unit branch vectors.
+        gate: Learned weight of the long-term vector, in [0, 1].
+        history: ``(h,)`` item rows the user has had (all, for exclusion).
+        slots: ``(L,)`` item rows read by the encoder (newest last); ``contrib_long`` and
+            ``contrib_short`` ``(L, d)`` sum to ``u_long`` and ``u_short``.
+        weights_long, weights_short: ``(L,)`` attention weight of each slot.
+        hours_since_last, session_length: Gate inputs, for display.
+        cold_start: None, "profile" (profile text only), or "popular" (nothing known).
+    """
+
+    u_long: npt.NDArray[np.float32]
+    u_short: npt.NDArray[np.float32]
+    gate: float
+    history: npt.NDArray[np.int64]
+    slots: npt.NDArray[np.int64]
+    contrib_long: npt.NDArray[np.float32]
+    contrib_short: npt.NDArray[np.float32]
+    weights_long: npt.NDArray[np.float32]
+    weights_short: npt.NDArray[np.float32]
+    hours_since_last: float | None = None
+    session_length: int = 0
+    cold_start: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A history item that pushed a recommendation up, with its share of the positive push."""
+
+    item_id: str
+    title: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One ranked item with the parts of its score and its evidence.
+
+    ``score = long_part + short_part + interest_part``; ``long_part = alpha * u_long . v``.
+    """
+
+    rank: int
+    item_id: str
+    title: str
+    score: float
+    long_part: float
+    short_part: float
+    interest_part: float
+    interest_similarity: float | None
+    fine_id: int
+    fine_label: str
+    theme_id: int
+    theme_label: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationList:
+    """The answer to one recommendation call."""
+
+    user_id: str
+    alpha: float  # weight of the long-term vector actually used
+    learned_alpha: float
+    items: tuple[Recommendation, ...]
+    cold_start: str | None = None
+    note: str | None = None
+    n_history: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def fuse_interests(u_long: npt.NDArray[np.float32], u_short: npt.NDArray[np.float32], alpha: float) -> npt.NDArray[np.float32]:
+    """``alpha * u_long + (1 - alpha) * u_short``; alpha in [0, 1]."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    return (alpha * u_long + (1.0 - alpha) * u_short).astype(np.float32)
+
+
+def branch_scores(
+    state: UserState, item_vecs: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Long- and short-term similarity of every item, each ``(n_items,)``."""
+    both = item_vecs @ np.stack([state.u_long, state.u_short], axis=1)
+    return both[:, 0], both[:, 1]
+
+
+def top_n(scores: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
+    """Indices of the ``n`` highest finite scores, best first (ties by index)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) == 0:
+        return np.zeros(0, np.int64)
+    n = min(n, len(finite))
+    part = finite[np.argpartition(-scores[finite], n - 1)[:n]] if n < len(finite) else finite
+    return part[np.lexsort((part, -scores[part]))].astype(np.int64)
+
+
+def rerank_mmr(
+    candidates: npt.NDArray[np.int64],
+    relevance: npt.NDArray[np.float64],
+    item_vecs: npt.NDArray[np.float32],
+    n: int,
+    diversity: float,
+) -> npt.NDArray[np.int64]:
+    """Maximal marginal relevance: trade relevance (min-max scaled) against the highest
+    cosine to items already chosen, ``(1 - diversity) * rel - diversity * max_sim``."""
+    if diversity <= 0 or len(candidates) <= 1:
+        return candidates[:n]
+    rel = relevance[candidates]
+    span = float(rel.max() - rel.min())
+    rel = (rel - rel.min()) / span if span > 0 else np.zeros_like(rel)
+    vecs = item_vecs[candidates]
+    chosen: list[int] = []
+    max_sim = np.full(len(candidates), -np.inf)
+    available = np.ones(len(candidates), dtype=bool)
+    for _ in range(min(n, len(candidates))):
+        penalty = np.where(np.isfinite(max_sim), max_sim, 0.0)
+        value = (1 - diversity) * rel - diversity * penalty
+        value[~available] = -np.inf
+        pick = int(np.argmax(value))
+        chosen.append(pick)
+        available[pick] = False
+        max_sim = np.maximum(max_sim, vecs @ vecs[pick])
+    return candidates[np.array(chosen, dtype=np.int64)]
+
+
+def evidence_for(
+    state: UserState, item_vec: npt.NDArray[np.float32], alpha: float, n: int
+) -> list[tuple[int, float]]:
+    """History slots that pushed this item's score up most: ``(item row, share)``, shares of
+    the positive push, largest first. Exact: contributions sum to the item's score."""
+    if len(state.slots) == 0:
+        return []
+    contrib = alpha * (state.contrib_long @ item_vec) + (1 - alpha) * (state.contrib_short @ item_vec)
+    positive = np.clip(contrib, 0, None)
+    total = float(positive.sum())
+    if total <= 0:
+        return []
+    order = np.argsort(-positive, kind="stable")[:n]
+    return [(int(state.slots[i]), float(positive[i] / total)) for i in order if positive[i] > 0]

@@ -1,0 +1,307 @@
+"""The trained model ready to serve: item vectors, hierarchy labels and per-user states.
+
+Loaded once per process from the newest build in the store. Items imported after the build
+are scored from their text alone (no id part) and placed under the nearest fine interest.
+Nothing here retrains: a new event changes the user's history, and the next state computed
+from it moves the short-term vector and the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from recsys_core.config import InterestModelConfig
+from recsys_core.data.frames import load_catalogue, load_review_texts
+from recsys_core.data.store import Store
+from recsys_core.embeddings.base import Embedder
+from recsys_core.embeddings.cache import embed_cached
+from recsys_core.embeddings.features import item_features, text_only_features
+from recsys_core.errors import NotBuiltError, RecsysError
+from recsys_core.interests.sequences import Sequences, build_sequences, make_batch
+from recsys_core.recommend import (
+    Evidence,
+    Recommendation,
+    RecommendationList,
+    UserState,
+    branch_scores,
+    evidence_for,
+    rerank_mmr,
+    top_n,
+)
+
+_log = logging.getLogger(__name__)
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def to_days(when: dt.datetime | pd.Timestamp) -> float:
+    """UTC time as days since the Unix epoch (naive times are taken as UTC)."""
+    ts = pd.Timestamp(when)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return (ts - pd.Timestamp(_EPOCH)).total_seconds() / 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """The identity of a build: enough to key caches and show where a model came from."""
+
+    build_id: int
+    data_version: int
+    embedding_model: str
+    created_at: str
+    stats: dict[str, object]
+
+
+def latest_build(store: Store) -> BuildInfo | None:
+    with store.cursor() as cur:
+        rows = cur.execute(
+            "SELECT build_id, data_version, embedding_model, created_at, stats FROM builds "
+            "ORDER BY build_id DESC LIMIT 1"
+        ).fetchall()
+    if not rows:
+        return None
+    b = rows[0]
+    return BuildInfo(int(b[0]), int(b[1]), str(b[2]), b[3].isoformat(), json.loads(b[4]))
+
+
+class ServingModel:
+    """A build loaded for scoring. Construct with :meth:`load`.
+
+    Attributes:
+        item_ids: ``(n_items,)`` ids in matrix order; ``item_vecs`` ``(n_items, d)`` unit rows;
+        text_vecs ``(n_items, text_dim)`` unit text vectors; ``fine_of_item``/``theme_of_item``;
+        ``nodes`` the hierarchy's nodes (labels); ``popularity`` events per item.
+    """
+
+    def __init__(self) -> None:  # populated by load()
+        self.build: BuildInfo
+
+    @classmethod
+    def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:
+        import torch
+
+        from recsys_core.interests.model import InterestModel
+
+        build = build or latest_build(store)
+        if build is None:
+            raise NotBuiltError("no model has been built yet: run `python -m recsys_core build` first")
+        if build.embedding_model != embedder.name:
+            raise RecsysError(
+                f"build {build.build_id} was made with the text encoder {build.embedding_model!r}, but the engine "
+                f"is set up with {embedder.name!r}. Rebuild, or set RECSYS_EMBEDDING_MODEL to the build's encoder.")
+        with store.cursor() as cur:
+            blob = cur.execute("SELECT checkpoint FROM builds WHERE build_id = ?", [build.build_id]).fetchall()[0][0]
+            placed = cur.execute(
+                "SELECT item_id, position, fine_id, theme_id FROM item_interests WHERE build_id = ? ORDER BY position",
+                [build.build_id],
+            ).df()
+            nodes = cur.execute(
+                "SELECT level, node_id, parent_id, label, keywords, size, representatives FROM interest_nodes "
+                "WHERE build_id = ? ORDER BY level, node_id", [build.build_id],
+            ).df()
+            popularity = cur.execute(
+                "SELECT item_id, count(*) AS n FROM interactions GROUP BY item_id"
+            ).df()
+        ckpt = torch.load(io.BytesIO(bytes(blob)), weights_only=False)
+        catalogue = load_catalogue(store)
+        known = set(placed["item_id"])
+        new = catalogue[~catalogue["item_id"].isin(known)]
+        built = catalogue.set_index("item_id").reindex(placed["item_id"])
+        missing = built["title"].isna()
+        if missing.any():  # items deleted since the build keep their place but are never shown
+            built.loc[missing, ["title", "embed_text"]] = ["(removed item)", "(removed item)"]
+        built = built.reset_index()
+        ordered = pd.concat([built, new], ignore_index=True)
+        feats = item_features(store, embedder, ordered, load_review_texts(store))
+        n_build = len(placed)
+        if len(new):
+            feats_new = text_only_features(feats.text[n_build:])
+            full = np.concatenate([feats.features[:n_build], feats_new])
+        else:
+            full = feats.features
+        centroids = np.asarray(ckpt["fine_centroids"], dtype=np.float32)
+        theme_of_fine = np.asarray(ckpt["theme_of_fine"], dtype=np.int64)
+        fine = np.concatenate([placed["fine_id"].to_numpy(np.int64),
+                               np.argmax(feats.text[n_build:] @ centroids.T, axis=1).astype(np.int64)])
+        state = dict(ckpt["state_dict"])
+        if "item_ids.weight" in state and len(new):
+            w = state["item_ids.weight"]
+            state["item_ids.weight"] = torch.cat([w, torch.zeros(len(new), w.shape[1])])
+        config = InterestModelConfig(**ckpt["config"])
+        model = InterestModel(config, torch.as_tensor(full), torch.as_tensor(fine), torch.as_tensor(theme_of_fine))
+        model.load_state_dict(state)
+        model.eval()
+        self = cls()
+        self.build = build
+        self.model = model
+        self.config = config
+        self.item_ids = ordered["item_id"].to_numpy(dtype=object)
+        self.titles = ordered["title"].to_numpy(dtype=object)
+        self.item_index = {str(i): k for k, i in enumerate(self.item_ids)}
+        self.removed = np.concatenate([missing.to_numpy(), np.zeros(len(new), bool)])
+        self.n_new_items = len(new)
+        with torch.inference_mode():
+            self.item_vecs = model.item_vectors().numpy().astype(np.float32)
+        self.text_vecs = feats.text
+        self.fine_of_item = fine
+        self.theme_of_fine = theme_of_fine
+        self.theme_of_item = theme_of_fine[fine]
+        self.nodes = nodes
+        self.fine_labels = nodes[nodes["level"] == "fine"].set_index("node_id")["label"].to_dict()
+        self.theme_labels = nodes[nodes["level"] == "theme"].set_index("node_id")["label"].to_dict()
+        pop = popularity.set_index("item_id")["n"].reindex(self.item_ids).fillna(0).to_numpy(np.float64)
+        self.popularity = pop
+        _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
+        return self
+
+    # ------------------------------------------------------------------ states
+    def encode_batch(
+        self, seqs: Sequences, users: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+        at_days: npt.NDArray[np.float64],
+    ) -> list[UserState]:
+        """States of several users from their first ``ends`` items, as seen at ``at_days``."""
+        return encode_states(self.model, self.config, seqs, users, ends, at_days)
+
+    def profile_vector(self, store: Store, embedder: Embedder, text: str) -> npt.NDArray[np.float32]:
+        """A profile or interest text mapped into the item space (unit vector)."""
+        import torch
+
+        vec, _ = embed_cached(store, embedder, [text])
+        with torch.inference_mode():
+            out = self.model.text_vectors(torch.as_tensor(text_only_features(vec)))
+        return out.numpy()[0].astype(np.float32)
+
+    def user_state(
+        self, events: pd.DataFrame, now: dt.datetime | None, profile: npt.NDArray[np.float32] | None = None
+    ) -> UserState:
+        """State of one user from their events (any order); ``profile`` helps thin histories."""
+        seqs = build_sequences(events, self.item_index)
+        if len(seqs) == 0 or len(seqs.items) == 0:
+            empty = np.zeros(0, np.int64)
+            zeros = np.zeros((0, self.config.dim), np.float32)
+            if profile is not None:
+                return UserState(profile, profile, 1.0, empty, empty, zeros, zeros, np.zeros(0, np.float32),
+                                 np.zeros(0, np.float32), cold_start="profile")
+            blank = np.zeros(self.config.dim, np.float32)
+            return UserState(blank, blank, 1.0, empty, empty, zeros, zeros, np.zeros(0, np.float32),
+                             np.zeros(0, np.float32), cold_start="popular")
+        at = max(to_days(now), float(seqs.days.max())) if now is not None else float(seqs.days.max())
+        state = self.encode_batch(seqs, np.array([0]), seqs.lengths()[:1], np.array([at]))[0]
+        if profile is not None and len(seqs.items) < 3:
+            state = blend_profile(state, profile)
+        return state
+
+
+def blend_profile(state: UserState, profile: npt.NDArray[np.float32]) -> UserState:
+    """Add a profile vector to both branches of a thin history (contributions rescaled)."""
+    from dataclasses import replace
+
+    def mix(u: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], float]:
+        raw = u + profile
+        norm = float(np.linalg.norm(raw)) or 1.0
+        return (raw / norm).astype(np.float32), norm
+
+    u_long, n_long = mix(state.u_long)
+    u_short, n_short = mix(state.u_short)
+    return replace(state, u_long=u_long, u_short=u_short, contrib_long=state.contrib_long / n_long,
+                   contrib_short=state.contrib_short / n_short)
+
+
+def encode_states(
+    model: object, config: InterestModelConfig, seqs: Sequences, users: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64], at_days: npt.NDArray[np.float64], batch_size: int = 512,
+) -> list[UserState]:
+    """Run the encoder for many users (in batches) and return one :class:`UserState` each."""
+    import torch
+
+    out: list[UserState] = []
+    width = config.max_history
+    with torch.inference_mode():
+        for start in range(0, len(users), batch_size):
+            u = users[start:start + batch_size]
+            batch = make_batch(seqs, u, ends[start:start + batch_size], at_days[start:start + batch_size],
+                               width, config.session_gap_minutes / 1440.0)
+            enc = model.encode(batch)  # type: ignore[attr-defined]
+            ul, us = enc.long.user.numpy(), enc.short.user.numpy()
+            cl, cs = enc.long.contrib.numpy(), enc.short.contrib.numpy()
+            wl, ws = enc.long.weights.numpy(), enc.short.weights.numpy()
+            gate = enc.gate.numpy()
+            for row, user in enumerate(u):
+                m = batch.mask[row]
+                a = seqs.offsets[user]
+                out.append(UserState(
+                    u_long=ul[row], u_short=us[row], gate=float(gate[row]),
+                    history=seqs.items[a:a + int(ends[start + row])],
+                    slots=batch.items[row][m], contrib_long=cl[row][m], contrib_short=cs[row][m],
+                    weights_long=wl[row][m], weights_short=ws[row][m],
+                    hours_since_last=float(np.expm1(batch.features[row, 0])),
+                    session_length=round(float(np.expm1(batch.features[row, 1]))),
+                ))
+    return out
+
+
+def rank_for_user(
+    serving: ServingModel,
+    state: UserState,
+    user_id: str,
+    n: int,
+    alpha: float | None,
+    interest_sims: npt.NDArray[np.float32] | None,
+    threshold: float,
+    boost: float,
+    diversity: float,
+    n_evidence: int,
+    pool: int,
+) -> RecommendationList:
+    """Score the catalogue for one state and return the top ``n`` with their evidence.
+
+    Seen and removed items are excluded. ``interest_sims`` (cosine of each item's text to an
+    interest description) drops items below ``threshold`` and adds ``boost * sim``.
+    """
+    learned = float(state.gate)
+    a = learned if alpha is None else float(alpha)
+    note = None
+    if state.cold_start == "popular":
+        long_s = np.zeros(len(serving.item_ids), np.float32)
+        short_s = long_s
+        base = np.log1p(serving.popularity)
+        note = "no history or profile for this user: most popular items"
+    else:
+        long_s, short_s = branch_scores(state, serving.item_vecs)
+        base = a * long_s + (1 - a) * short_s
+    score = base.astype(np.float64)
+    interest_part = np.zeros_like(score)
+    if interest_sims is not None:
+        interest_part = boost * interest_sims.astype(np.float64)
+        score = np.where(interest_sims >= threshold, score + interest_part, -np.inf)
+        if not np.isfinite(score).any():
+            note = f"no item matches the interest description at threshold {threshold:.2f}"
+    score[state.history] = -np.inf
+    score[serving.removed] = -np.inf
+    order = top_n(score, max(n, pool) if diversity > 0 else n)
+    order = rerank_mmr(order, score, serving.item_vecs, n, diversity)[:n]
+    recs = []
+    for rank, i in enumerate(order, start=1):
+        ev = evidence_for(state, serving.item_vecs[i], a, n_evidence)
+        fine = int(serving.fine_of_item[i])
+        theme = int(serving.theme_of_item[i])
+        recs.append(Recommendation(
+            rank=rank, item_id=str(serving.item_ids[i]), title=str(serving.titles[i]), score=float(score[i]),
+            long_part=float(a * long_s[i]), short_part=float((1 - a) * short_s[i]),
+            interest_part=float(interest_part[i]) if interest_sims is not None else 0.0,
+            interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
+            fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),
+            theme_id=theme, theme_label=serving.theme_labels.get(theme, f"theme {theme}"),
+            evidence=tuple(Evidence(str(serving.item_ids[j]), str(serving.titles[j]), w) for j, w in ev),
+        ))
+    return RecommendationList(user_id=user_id, alpha=a, learned_alpha=learned, items=tuple(recs),
+                              cold_start=state.cold_start, note=note, n_history=len(state.history))

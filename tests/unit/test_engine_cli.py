@@ -1,0 +1,70 @@
+"""The engine commands: build, recommend (json/csv), event, evaluate, with readable errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from recsys_core.cli import main
+
+
+@pytest.fixture()
+def cli_db(tmp_path: Path, tiny_sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-64")
+    assert main(["--db", str(db), "sample", "--from", str(tiny_sample_dir)]) == 0
+    return db
+
+
+def test_recommend_before_build_says_what_to_do(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001"]) == 1
+    assert "build" in capsys.readouterr().err
+
+
+def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECSYS_THREADS", "2")
+    assert main(["--db", str(cli_db), "build", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Build 1 done" in out and "fine interests" in out
+
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--user", "U0002", "--n", "4"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["user_id"], r["rank"]) for r in rows] == [("U0001", k) for k in range(1, 5)] + [
+        ("U0002", k) for k in range(1, 5)]
+    assert all({"item_id", "score", "evidence", "long_part", "short_part", "theme"} <= set(r) for r in rows)
+
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--n", "3", "--alpha", "0.3",
+                 "--format", "csv"]) == 0
+    parsed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(parsed) == 3 and all(float(r["alpha"]) == 0.3 for r in parsed)
+    json.loads(parsed[0]["evidence"])
+
+    first = rows[0]["item_id"]
+    assert main(["--db", str(cli_db), "event", "--user", "U0001", "--item", first, "--type", "purchase"]) == 0
+    assert "Recorded purchase" in capsys.readouterr().out
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--n", "4"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert first not in [r["item_id"] for r in after]
+
+    assert main(["--db", str(cli_db), "event", "--user", "U0001", "--item", "nope"]) == 1
+    assert "no item" in capsys.readouterr().err
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--alpha", "2"]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+
+    assert main(["--db", str(cli_db), "evaluate", "--epochs", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {m["model"] for m in result["models"]} >= {"popular", "item_knn_recent", "learned_gate", "alpha=0.5"}
+
+
+def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["--db", str(cli_db), "build", "--epochs", "1"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-32")
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001"]) == 1
+    assert "RECSYS_EMBEDDING_MODEL" in capsys.readouterr().err

@@ -1,0 +1,143 @@
+"""The hierarchical long/short-term model: shapes, exact contributions, training, determinism."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from recsys_core.config import InterestModelConfig
+from recsys_core.errors import ModelFitError
+from recsys_core.interests.model import grouped_softmax, model_from_checkpoint
+from recsys_core.interests.sequences import build_sequences, drop_last, make_batch
+from recsys_core.interests.train import train_interest_model, training_examples
+
+N_ITEMS, TEXT_DIM = 40, 12
+CFG = InterestModelConfig(dim=8, max_history=10, short_window=3, epochs=3, batch_size=32, n_negatives=4096)
+
+
+def _toy() -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Four topics of ten items; each user walks inside one topic, so the next item is predictable."""
+    rng = np.random.default_rng(0)
+    topic = np.repeat(np.arange(4), 10)
+    centres = rng.normal(size=(4, TEXT_DIM))
+    feats = (centres[topic] + 0.3 * rng.normal(size=(N_ITEMS, TEXT_DIM))).astype(np.float32)
+    fine = topic.copy()  # fine interest = topic
+    theme_of_fine = np.array([0, 0, 1, 1])
+    rows = []
+    for u in range(60):
+        t = u % 4
+        items = rng.permutation(np.flatnonzero(topic == t))[:8]
+        for k, i in enumerate(items):
+            rows.append((f"u{u}", f"i{i}", pd.Timestamp("2026-01-01") + pd.Timedelta(hours=k + u), "view"))
+    events = pd.DataFrame(rows, columns=["user_id", "item_id", "occurred_at", "event_type"])
+    return feats, fine, theme_of_fine, events
+
+
+def _index() -> dict[str, int]:
+    return {f"i{i}": i for i in range(N_ITEMS)}
+
+
+def test_grouped_softmax_sums_to_one_per_group() -> None:
+    logits = torch.tensor([1.0, 2.0, 3.0, -1.0, 0.5])
+    groups = torch.tensor([0, 0, 2, 2, 2])
+    w, lse = grouped_softmax(logits, groups, 4)
+    assert torch.allclose(w[:2].sum(), torch.tensor(1.0)) and torch.allclose(w[2:].sum(), torch.tensor(1.0))
+    assert torch.isinf(lse[1]) and torch.isinf(lse[3])
+    assert torch.allclose(lse[0], torch.logsumexp(logits[:2], 0))
+
+
+def test_sequences_keep_each_item_once_in_time_order() -> None:
+    events = pd.DataFrame({
+        "user_id": ["a", "a", "a", "b"],
+        "item_id": ["i2", "i1", "i2", "i3"],
+        "occurred_at": pd.to_datetime(["2026-01-02", "2026-01-03", "2026-01-05", "2026-01-01"]),
+        "event_type": ["view", "view", "purchase", "view"],
+    })
+    seqs = build_sequences(events, _index())
+    items, days, codes = seqs.user(seqs.user_ids.index("a"))
+    assert items.tolist() == [2, 1]  # i2 first seen before i1
+    assert codes.tolist() == [4, 1]  # strongest type kept
+    trimmed, held = drop_last(seqs, min_length=2)
+    assert held.items.tolist() == [1] and trimmed.lengths().tolist() == [1, 1]
+
+
+def test_encoder_shapes_and_exact_contributions() -> None:
+    feats, fine, tof, events = _toy()
+    model, _ = train_interest_model(CFG, feats, fine, tof, build_sequences(events, _index()), seed=1)
+    seqs = build_sequences(events, _index())
+    users = np.arange(5)
+    batch = make_batch(seqs, users, seqs.lengths()[users], seqs.days[seqs.offsets[users + 1] - 1] + 1.0, 10, 0.02)
+    with torch.inference_mode():
+        enc = model.encode(batch)
+    assert enc.long.user.shape == (5, 8) and enc.short.user.shape == (5, 8) and enc.gate.shape == (5,)
+    assert torch.allclose(enc.long.user.norm(dim=1), torch.ones(5), atol=1e-5)
+    # the branch vector is exactly the sum of per-slot contributions
+    assert torch.allclose(enc.long.contrib.sum(1), enc.long.user, atol=1e-5)
+    assert torch.allclose(enc.short.contrib.sum(1), enc.short.user, atol=1e-5)
+    # attention weights form a distribution over the slots each branch reads
+    assert torch.allclose(enc.long.weights.sum(1), torch.ones(5), atol=1e-5)
+    assert (enc.short.weights[:, :-3] == 0).all()
+    assert ((enc.gate >= 0) & (enc.gate <= 1)).all()
+
+
+def test_training_lowers_the_loss_and_learns_the_topics() -> None:
+    feats, fine, tof, events = _toy()
+    seqs = build_sequences(events, _index())
+    model, history = train_interest_model(CFG, feats, fine, tof, seqs, seed=2)
+    assert history[-1].loss < history[0].loss
+    with torch.inference_mode():
+        vecs = model.item_vectors().numpy()
+    users = np.arange(8)
+    batch = make_batch(seqs, users, seqs.lengths()[users], seqs.days[seqs.offsets[users + 1] - 1], 10, 0.02)
+    with torch.inference_mode():
+        u = model.encode(batch).long.user.numpy()
+    scores = u @ vecs.T
+    topic = np.repeat(np.arange(4), 10)
+    # each user's top items come from their own topic
+    hits = [np.mean(topic[np.argsort(-scores[r])[:5]] == r % 4) for r in range(8)]
+    assert np.mean(hits) > 0.8, hits
+
+
+def test_training_is_deterministic_for_a_seed() -> None:
+    feats, fine, tof, events = _toy()
+    seqs = build_sequences(events, _index())
+    a, ha = train_interest_model(CFG, feats, fine, tof, seqs, seed=5)
+    b, hb = train_interest_model(CFG, feats, fine, tof, seqs, seed=5)
+    assert [s.loss for s in ha] == [s.loss for s in hb]
+    for (na, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(pa, pb), na
+
+
+def test_checkpoint_round_trip_gives_the_same_vectors() -> None:
+    feats, fine, tof, events = _toy()
+    model, _ = train_interest_model(CFG, feats, fine, tof, build_sequences(events, _index()), seed=3)
+    buffer = io.BytesIO()
+    torch.save(model.checkpoint(), buffer)
+    loaded = model_from_checkpoint(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False), feats, fine, tof)
+    with torch.inference_mode():
+        assert torch.allclose(model.item_vectors(), loaded.item_vectors())
+
+
+def test_early_stopping_keeps_the_best_validation_epoch() -> None:
+    feats, fine, tof, events = _toy()
+    seqs, val = drop_last(build_sequences(events, _index()))
+    cfg = replace(CFG, epochs=6, patience=1)
+    _, history = train_interest_model(cfg, feats, fine, tof, seqs, seed=4, validation=val)
+    scores = [s.val_ndcg_10 for s in history]
+    assert all(s is not None and 0.0 <= s <= 1.0 for s in scores)
+    assert len(history) <= 6
+
+
+def test_no_two_item_user_is_a_clear_error() -> None:
+    feats, fine, tof, _ = _toy()
+    events = pd.DataFrame({"user_id": ["a"], "item_id": ["i1"], "occurred_at": [pd.Timestamp("2026-01-01")],
+                           "event_type": ["view"]})
+    seqs = build_sequences(events, _index())
+    assert len(training_examples(seqs)[0]) == 0
+    with pytest.raises(ModelFitError, match="two or more items"):
+        train_interest_model(CFG, feats, fine, tof, seqs, seed=0)

@@ -1,0 +1,180 @@
+"""Recommendations from a built engine: fusion, exclusions, evidence, cold start, live events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from recsys_core.data.frames import load_user_events
+from recsys_core.data.importers import commit_plan, plan_files
+from recsys_core.errors import UnknownItemError
+from recsys_core.recommend import fuse_interests, rerank_mmr, top_n
+from tests.conftest import write
+
+Engine = Any
+
+
+def _users(engine: Engine, n: int = 5) -> list[str]:
+    with engine.store.cursor() as cur:
+        rows = cur.execute("SELECT user_id FROM interactions GROUP BY ALL HAVING count(*) >= 8 "
+                           "ORDER BY user_id LIMIT ?", [n]).fetchall()
+    return [r[0] for r in rows]
+
+
+def _history(engine: Engine, user: str) -> set[str]:
+    return set(load_user_events(engine.store, user, include_simulated=True)["item_id"])
+
+
+def test_lists_have_n_unseen_items_sorted_with_score_parts(built_engine: Engine) -> None:
+    for user in _users(built_engine):
+        result = built_engine.recommend(user, n=12)
+        assert len(result.items) == 12
+        ids = [r.item_id for r in result.items]
+        assert len(set(ids)) == 12
+        assert not set(ids) & _history(built_engine, user)
+        scores = [r.score for r in result.items]
+        assert scores == sorted(scores, reverse=True)
+        for r in result.items:
+            assert r.score == pytest.approx(r.long_part + r.short_part, abs=1e-5)
+        assert 0.0 <= result.learned_alpha <= 1.0 and result.alpha == result.learned_alpha
+
+
+def test_alpha_one_is_long_only_and_alpha_zero_short_only(built_engine: Engine) -> None:
+    user = _users(built_engine)[0]
+    state = built_engine.user_state(user)
+    serving = built_engine.serving()
+    seen = set(state.history.tolist())
+    for alpha, vec in ((1.0, state.u_long), (0.0, state.u_short)):
+        result = built_engine.recommend(user, n=10, alpha=alpha)
+        scores = serving.item_vecs @ vec
+        scores[list(seen)] = -np.inf
+        expected = [str(serving.item_ids[i]) for i in top_n(scores, 10)]
+        assert [r.item_id for r in result.items] == expected
+        other = [r.short_part if alpha == 1.0 else r.long_part for r in result.items]
+        assert all(abs(x) < 1e-9 for x in other)
+
+
+def test_evidence_items_come_from_the_users_history(built_engine: Engine) -> None:
+    for user in _users(built_engine):
+        result = built_engine.recommend(user, n=10, alpha=0.5)
+        history = _history(built_engine, user)
+        assert any(r.evidence for r in result.items)
+        for r in result.items:
+            assert {e.item_id for e in r.evidence} <= history
+            weights = [e.weight for e in r.evidence]
+            assert weights == sorted(weights, reverse=True) and sum(weights) <= 1.0 + 1e-6
+            assert r.fine_label and r.theme_label
+
+
+def test_a_slider_move_does_not_rerun_the_encoder(built_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    user = _users(built_engine)[1]
+    built_engine.recommend(user, alpha=0.2)
+    model = built_engine.serving().model
+    calls = []
+    original = model.encode
+    monkeypatch.setattr(model, "encode", lambda *a, **k: calls.append(1) or original(*a, **k))
+    a = built_engine.recommend(user, alpha=0.9)
+    b = built_engine.recommend(user, alpha=0.1)
+    assert calls == []
+    assert [r.item_id for r in a.items] != [r.item_id for r in b.items] or a.items[0].score != b.items[0].score
+
+
+def test_unknown_user_gets_popular_items_and_profile_only_user_gets_matching_items(built_engine: Engine) -> None:
+    result = built_engine.recommend("nobody-knows-me", n=5)
+    assert result.cold_start == "popular" and len(result.items) == 5
+    serving = built_engine.serving()
+    pops = [serving.popularity[serving.item_index[r.item_id]] for r in result.items]
+    assert pops == sorted(pops, reverse=True) and pops[0] == serving.popularity.max()
+
+    with built_engine.store.cursor() as cur:
+        cur.execute("INSERT INTO users (user_id, profile_text, import_id) VALUES "
+                    "('newbie', 'I love yoga mats, yoga blocks and stretching straps', 1)")
+    result = built_engine.recommend("newbie", n=10)
+    assert result.cold_start == "profile" and len(result.items) == 10
+    profile = built_engine.embedder.encode(["I love yoga mats, yoga blocks and stretching straps"])[0]
+    sims = serving.text_vecs @ profile
+    chosen = np.mean([sims[serving.item_index[r.item_id]] for r in result.items])
+    assert chosen > np.percentile(sims, 90)
+
+
+def test_an_interest_description_filters_and_boosts(built_engine: Engine) -> None:
+    user = _users(built_engine)[2]
+    result = built_engine.recommend(user, n=10, interest="coffee espresso grinder", interest_threshold=0.2)
+    assert result.items
+    for r in result.items:
+        assert r.interest_similarity is not None and r.interest_similarity >= 0.2
+        assert r.score == pytest.approx(r.long_part + r.short_part + r.interest_part, abs=1e-5)
+    none = built_engine.recommend(user, n=10, interest="coffee espresso grinder", interest_threshold=0.999)
+    assert none.items == () and none.note
+
+
+def test_diversity_spreads_the_list(built_engine: Engine) -> None:
+    user = _users(built_engine)[3]
+    serving = built_engine.serving()
+
+    def spread(result: Any) -> float:
+        v = serving.item_vecs[[serving.item_index[r.item_id] for r in result.items]]
+        sims = v @ v.T
+        return float(1 - (sims.sum() - np.trace(sims)) / (len(v) * (len(v) - 1)))
+
+    assert spread(built_engine.recommend(user, n=10, diversity=0.7)) > spread(built_engine.recommend(user, n=10))
+
+
+def test_a_live_event_moves_short_term_interest_without_retraining(built_engine: Engine) -> None:
+    user = _users(built_engine)[4]
+    build_before = built_engine.latest_build().build_id
+    before = built_engine.user_state(user)
+    # views of items far from the user's recent ones
+    serving = built_engine.serving()
+    sims = serving.item_vecs @ before.u_short
+    far = [str(serving.item_ids[i]) for i in np.argsort(sims)[:4]]
+    for item in far:
+        built_engine.record_event(user, item, "view", simulated=True)
+    after_real = built_engine.user_state(user)  # simulated events are not read by default
+    np.testing.assert_allclose(after_real.u_short, before.u_short, atol=1e-6)
+    after = built_engine.user_state(user, include_simulated=True)
+    assert float(after.u_short @ before.u_short) < 0.99
+    assert after.gate != pytest.approx(before.gate, abs=1e-6)
+    assert after.hours_since_last == pytest.approx(0.0, abs=0.01)
+    assert built_engine.latest_build().build_id == build_before
+    listed = built_engine.recommend(user, n=10, include_simulated=True)
+    assert not {r.item_id for r in listed.items} & set(far)
+    assert built_engine.clear_simulated_events(user) == 4
+    np.testing.assert_allclose(built_engine.user_state(user, include_simulated=True).u_short, before.u_short, atol=1e-6)
+    with pytest.raises(UnknownItemError):
+        built_engine.record_event(user, "no-such-item")
+
+
+def test_a_new_item_with_only_a_text_can_be_recommended(built_engine: Engine, tmp_path) -> None:  # noqa: ANN001
+    user = _users(built_engine)[0]
+    top = built_engine.recommend(user, n=1, alpha=1.0).items[0]
+    with built_engine.store.cursor() as cur:
+        title, text, category = cur.execute("SELECT title, text, category FROM items WHERE item_id = ?",
+                                            [top.item_id]).fetchall()[0]
+    path = write(tmp_path / "new.csv", "item_id,title,description,category\n"
+                 f'NEW-1,"{title} (new edition)","{text}","{category}"\n')
+    plan = plan_files(built_engine.store, items=path)
+    commit_plan(built_engine.store, plan)
+    result = built_engine.recommend(user, n=20, alpha=1.0)
+    serving = built_engine.serving()
+    assert serving.n_new_items == 1 and "NEW-1" in serving.item_index
+    assert "NEW-1" in [r.item_id for r in result.items]
+
+
+def test_pure_helpers() -> None:
+    u, s = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+    np.testing.assert_allclose(fuse_interests(u, s, 0.25), [0.25, 0.75])
+    with pytest.raises(ValueError):
+        fuse_interests(u, s, 1.5)
+    scores = np.array([0.1, np.inf * -1, 0.9, 0.5, 0.9])
+    assert top_n(scores, 3).tolist() == [2, 4, 3]
+    vecs = np.array([[1, 0], [1, 0], [0, 1]], np.float32)
+    picked = rerank_mmr(np.array([0, 1, 2]), np.array([1.0, 0.99, 0.5]), vecs, 2, diversity=0.9)
+    assert picked.tolist() == [0, 2]
+
+
+def test_alpha_out_of_range_is_refused(built_engine: Engine) -> None:
+    with pytest.raises(ValueError, match="alpha"):
+        built_engine.recommend(_users(built_engine)[0], alpha=1.2)
