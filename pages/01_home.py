@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import clear_data_caches, engine, overview, show_error
+from pages._shared import (
+    build_key,
+    bump_build_key,
+    clear_data_caches,
+    engine,
+    overview,
+    pipeline_status,
+    show_error,
+)
 from recsys_core.errors import RecsysError
 from recsys_core.viz import build_events_over_time, build_top_categories
 
@@ -35,10 +43,45 @@ if not view.activity.empty:
         f"99th percentile {int(a['p99'])}, most active {int(a['max'])}."
     )
 
-with st.expander("Pipeline status and data"):
+status = pipeline_status(eng, eng.data_version(), build_key())
+st.subheader("Interest model")
+if status.build is None:
+    st.info("No model yet. Build it to see interests, user vectors and recommendations "
+            "(about 3 minutes on the sample shop; the text vectors are kept, so rebuilds are faster).")
+else:
+    b, stats = status.build, status.build.stats
+    cols = st.columns(4)
+    cols[0].metric("Build", f"#{b.build_id}", help=f"Built {b.created_at[:16].replace('T', ' ')} UTC")
+    cols[1].metric("Fine interests", f"{stats.get('n_fine', '-')}", help="Clusters of similar items")
+    cols[2].metric("Themes", f"{stats.get('n_themes', '-')}", help="Groups of fine interests")
+    cols[3].metric("Text encoder", b.embedding_model)
+    if status.is_stale:
+        st.warning("The data changed after this build; rebuild to include it.")
+ev = status.evaluation
+if ev is not None:
+    lift = ev["learned_ndcg_10"] / ev["best_baseline_ndcg_10"] - 1 if ev["best_baseline_ndcg_10"] else 0.0
+    st.caption(
+        f"Latest evaluation (run {ev['run_id']}, {ev['n_users']:,} users, newest item per user held out): "
+        f"NDCG@10 {ev['learned_ndcg_10']:.3f} with the learned gate against {ev['best_baseline_ndcg_10']:.3f} "
+        f"for the best baseline ({str(ev['best_baseline']).replace('_', ' ')}), {lift:+.0%}."
+    )
+
+label = "Build the model" if status.build is None else "Rebuild the model"
+if st.button(label, key="home.build", type="primary" if status.build is None else "secondary",
+             help="Embed item texts, build the interest hierarchy and train the long/short-term model"):
+    bar = st.progress(0.0, text="starting")
+    try:
+        report = eng.build(on_progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+    except RecsysError as exc:
+        show_error(exc, "Check that the data has items and users with at least two events each.")
+    else:
+        bump_build_key()
+        st.success(f"Build {report.build_id} done in {report.seconds['total']:.0f} s.")
+        st.rerun()
+
+with st.expander("Database"):
     st.markdown(
-        f"- Database: `{info.path}` (schema version {info.schema_version}, data version {info.data_version})\n"
-        "- Embeddings, interest hierarchy and user model: not built yet on this version of the app."
+        f"- File: `{info.path}` (schema version {info.schema_version}, data version {info.data_version})"
     )
     if st.button("Load the sample data again", key="home.reload_sample",
                  help="Replaces everything in the database with the shipped sample shop"):

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from recsys_core.config import RecsysConfig
 from recsys_core.errors import ImportValidationError, RecsysError
@@ -164,17 +165,28 @@ def _engine(config: RecsysConfig):  # noqa: ANN202 - RecsysEngine, imported lazi
     return RecsysEngine(config).open()
 
 
-def cmd_build(args: argparse.Namespace, config: RecsysConfig) -> int:
-    model = config.model
-    if args.epochs is not None:
-        model = dataclasses.replace(model, epochs=args.epochs)
-    config = dataclasses.replace(config, model=model, seed=args.seed if args.seed is not None else config.seed)
+def _with_training_args(config: RecsysConfig, args: argparse.Namespace) -> RecsysConfig:
+    """Apply --epochs and --seed where the command has them."""
+    if getattr(args, "epochs", None) is not None:
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, epochs=args.epochs))
+    if getattr(args, "seed", None) is not None:
+        config = dataclasses.replace(config, seed=args.seed)
+    return config
+
+
+def _run_with_bar(config: RecsysConfig, label: str, step: Callable[..., object]) -> object:
+    """Open the engine, run one long step with a progress bar, close the engine."""
     engine = _engine(config)
     try:
-        with progress_bar("build") as bar:
-            report = engine.build(on_progress=bar)
+        with progress_bar(label) as bar:
+            return step(engine, bar)
     finally:
         engine.close()
+
+
+def cmd_build(args: argparse.Namespace, config: RecsysConfig) -> int:
+    report: Any = _run_with_bar(_with_training_args(config, args), "build",
+                                lambda engine, bar: engine.build(on_progress=bar))
     secs = report.seconds
     print(f"Build {report.build_id} done in {secs['total']:.1f} s: {report.n_items:,} items, {report.n_users:,} users, "
           f"{report.n_fine} fine interests under {report.n_themes} themes.")
@@ -253,14 +265,8 @@ def cmd_event(args: argparse.Namespace, config: RecsysConfig) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
-    if args.epochs is not None:
-        config = dataclasses.replace(config, model=dataclasses.replace(config.model, epochs=args.epochs))
-    engine = _engine(config)
-    try:
-        with progress_bar("evaluate") as bar:
-            report = engine.evaluate(on_progress=bar)
-    finally:
-        engine.close()
+    report: Any = _run_with_bar(_with_training_args(config, args), "evaluate",
+                                lambda engine, bar: engine.evaluate(on_progress=bar))
     table = report.table
     if args.json:
         print(json.dumps({"run_id": report.run_id, "n_users": report.n_users, "seconds": round(report.seconds, 1),

@@ -92,7 +92,7 @@ class InterestModelConfig:
     temperature: float = 0.07
     branch_loss_weight: float = 0.5  # each branch also learns to predict alone
     proxy_loss_weight: float = 0.1  # CLSR-style long/short contrastive proxies
-    patience: int = 3  # epochs without a better validation NDCG@10 before stopping
+    patience: int = 2  # epochs without a better validation NDCG@10 before stopping
 
     def __post_init__(self) -> None:
         if self.dim < 2 or self.max_history < 1 or self.short_window < 1:
@@ -130,7 +130,7 @@ class EvaluationConfig:
     ks: tuple[int, ...] = (10, 20)
     recent_items: int = 3  # history length of the "recent items" kNN baseline
     alpha_steps: int = 11  # fixed alphas 0, 0.1, ..., 1
-    light_user_max_events: int = 15  # users with at most this many training items are "light"
+    light_user_max_items: int | None = None  # "light" users have at most this many items; None = the median
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,8 @@ class RecsysConfig:
         """Build the default config, overridden by ``RECSYS_*`` environment variables.
 
         Recognised: ``RECSYS_DB`` (database file), ``RECSYS_SAMPLE_DIR``, ``RECSYS_SEED``,
-        ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``.
+        ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``
+        (a sentence-transformers folder or name, or ``hashing-N`` for dry runs), ``RECSYS_EPOCHS``.
         """
         env = os.environ if environ is None else environ
         cfg = cls()
@@ -174,6 +175,8 @@ class RecsysConfig:
         if env.get("RECSYS_THREADS"):
             n = int(env["RECSYS_THREADS"])
             cfg = replace(cfg, torch_threads=n, store=replace(cfg.store, threads=n))
+        if env.get("RECSYS_EPOCHS"):
+            cfg = replace(cfg, model=replace(cfg.model, epochs=int(env["RECSYS_EPOCHS"])))
         if env.get("RECSYS_EMBEDDING_MODEL"):
             cfg = replace(cfg, embedding=replace(cfg.embedding, model=env["RECSYS_EMBEDDING_MODEL"]))
         return cfg

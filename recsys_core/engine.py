@@ -46,6 +46,21 @@ class Overview:
     activity: pd.DataFrame  # events per user: quantiles for the skew
 
 
+@dataclass(frozen=True, slots=True)
+class PipelineStatus:
+    """Where the model pipeline stands, for the home page.
+
+    ``is_stale`` is True when the data changed after the build. ``evaluation`` is the
+    latest run's headline (run_id, created_at, n_users, learned_ndcg_10, best_baseline,
+    best_baseline_ndcg_10), or None.
+    """
+
+    build: BuildInfo | None
+    data_version: int
+    is_stale: bool
+    evaluation: dict[str, object] | None
+
+
 class RecsysEngine:
     """Facade over the store (and, as they land, the models) for the app and scripts.
 
@@ -162,6 +177,15 @@ class RecsysEngine:
             self._serving = None
             self._states.clear()
         return report
+
+    def pipeline_status(self) -> PipelineStatus:
+        """The newest build, whether the data moved on since, and the latest evaluation headline."""
+        from recsys_core.evaluation.runner import latest_headline
+
+        build = self.latest_build()
+        version = self.store.data_version()
+        return PipelineStatus(build, version, build is not None and build.data_version != version,
+                              latest_headline(self.store))
 
     def latest_build(self) -> BuildInfo | None:
         from recsys_core.serving import latest_build

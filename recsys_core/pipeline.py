@@ -26,7 +26,7 @@ from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import item_features
 from recsys_core.errors import ModelFitError
 from recsys_core.interests.hierarchy import InterestHierarchy
-from recsys_core.interests.sequences import build_sequences
+from recsys_core.interests.sequences import build_sequences, drop_last
 
 _log = logging.getLogger(__name__)
 
@@ -100,10 +100,15 @@ def build_model(
     events = load_events(store, include_live=True)
     seqs = build_sequences(events, item_index)
     model_cfg = config.model
+    # each user's newest item is held out to pick the epoch count (early stopping); the
+    # states served afterwards read the whole history, newest item included
+    train_seqs, newest = drop_last(seqs)
     model, history = train_interest_model(
-        model_cfg, feats.features, hierarchy.fine_of_item_, hierarchy.theme_of_fine_, seqs, config.seed,
+        model_cfg, feats.features, hierarchy.fine_of_item_, hierarchy.theme_of_fine_, train_seqs, config.seed,
+        validation=newest if len(newest.users) >= 10 else None,
         on_epoch=lambda s: _stage(on_progress, "training", s.epoch / s.epochs,
-                                  f"epoch {s.epoch}/{s.epochs} loss {s.loss:.3f}"))
+                                  f"epoch {s.epoch}/{s.epochs} loss {s.loss:.3f}"
+                                  + (f" NDCG@10 {s.val_ndcg_10:.3f}" if s.val_ndcg_10 is not None else "")))
     timings["training"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
@@ -136,7 +141,8 @@ def build_model(
     stats = {
         "n_items": len(catalogue), "n_users": len(seqs), "n_fine": hierarchy.n_fine, "n_themes": hierarchy.n_themes,
         "theme_silhouettes": {str(k): round(v, 4) for k, v in hierarchy.silhouettes_.items()},
-        "losses": [round(s.loss, 4) for s in history], "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "losses": [round(s.loss, 4) for s in history],
+        "val_ndcg_10": [None if s.val_ndcg_10 is None else round(s.val_ndcg_10, 4) for s in history], "seconds": {k: round(v, 2) for k, v in timings.items()},
         "new_texts": feats.n_new,
     }
     with store.transaction() as cur:
@@ -169,3 +175,4 @@ def build_model(
     _log.info("build %d done in %.1f s", build_id, timings["total"])
     return BuildReport(build_id, len(catalogue), len(seqs), hierarchy.n_fine, hierarchy.n_themes, feats.n_new,
                        len(history), history[-1].loss, timings)
+

@@ -232,6 +232,8 @@ def encode_states(
                                width, config.session_gap_minutes / 1440.0)
             enc = model.encode(batch)  # type: ignore[attr-defined]
             ul, us = enc.long.user.numpy(), enc.short.user.numpy()
+            assert enc.long.contrib is not None and enc.short.contrib is not None
+            assert enc.long.weights is not None and enc.short.weights is not None
             cl, cs = enc.long.contrib.numpy(), enc.short.contrib.numpy()
             wl, ws = enc.long.weights.numpy(), enc.short.weights.numpy()
             gate = enc.gate.numpy()

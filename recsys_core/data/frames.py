@@ -21,12 +21,12 @@ WHERE ? AND (NOT simulated OR ?) {and_l}
 """
 
 
-def item_text(title: str, text: str | None, category: str | None) -> str:
-    """The text embedded for an item: title, description and category."""
-    parts = [title.strip()]
-    if text and text.strip():
+def item_text(title: object, text: object, category: object) -> str:
+    """The text embedded for an item: title, description and category (missing parts skipped)."""
+    parts = [str(title).strip()]
+    if isinstance(text, str) and text.strip():
         parts.append(text.strip())
-    if category and category.strip():
+    if isinstance(category, str) and category.strip():
         parts.append(category.strip().replace("|", ", "))
     return ". ".join(parts)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+import pyarrow as pa
 
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
@@ -44,28 +44,30 @@ def embed_cached(
     """
     hashes = [text_hash(t) for t in texts]
     unique = dict(zip(hashes, texts, strict=True))
-    wanted = pd.DataFrame({"text_hash": list(unique)})
+    wanted = pa.table({"text_hash": pa.array(list(unique), pa.string())})
     with store.cursor() as cur:
         cur.register("wanted", wanted)
         try:
-            rows = cur.execute(
+            table = cur.sql(
                 "SELECT e.text_hash, e.vector FROM text_embeddings e JOIN wanted w USING (text_hash) "
                 "WHERE e.model = ?",
-                [embedder.name],
-            ).fetchall()
+                params=[embedder.name],
+            ).to_arrow_table()
         finally:
             cur.unregister("wanted")
-    found: dict[str, npt.NDArray[np.float32]] = {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+    found: dict[str, int] = {h: k for k, h in enumerate(table.column("text_hash").to_pylist())}
+    cached = _vectors(table.column("vector"))
     missing = [h for h in unique if h not in found]
+    fresh = np.zeros((0, cached.shape[1] if len(found) else 0), np.float32)
     if missing:
         _log.info("embedding %d new texts with %s (%d cached)", len(missing), embedder.name, len(found))
-        vecs = embedder.encode([unique[h] for h in missing], on_progress=on_progress)
-        for h, v in zip(missing, vecs, strict=True):
-            found[h] = v
+        fresh = embedder.encode([unique[h] for h in missing], on_progress=on_progress).astype(np.float32)
         if not store.read_only:
-            frame = pd.DataFrame({"text_hash": missing, "vector": [v.tolist() for v in vecs]})
+            dim = fresh.shape[1]
+            rows = pa.table({"text_hash": pa.array(missing, pa.string()),
+                             "vector": pa.FixedSizeListArray.from_arrays(pa.array(fresh.ravel()), dim)})
             with store.transaction() as cur:
-                cur.register("fresh", frame)
+                cur.register("fresh", rows)
                 try:
                     cur.execute(
                         "INSERT OR REPLACE INTO text_embeddings (model, text_hash, vector) "
@@ -78,4 +80,16 @@ def embed_cached(
         on_progress(0, 0)
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32), 0
-    return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False), len(missing)
+    dim = fresh.shape[1] if missing else cached.shape[1]
+    pool = np.concatenate([cached.reshape(-1, dim), fresh.reshape(-1, dim)]) if missing else cached
+    offset = len(found)
+    row_of = {**found, **{h: offset + k for k, h in enumerate(missing)}}
+    return pool[np.fromiter((row_of[h] for h in hashes), dtype=np.int64, count=len(hashes))], len(missing)
+
+
+def _vectors(column: pa.ChunkedArray) -> npt.NDArray[np.float32]:
+    """A list<float> Arrow column as a (rows, dim) array, without Python floats in between."""
+    if len(column) == 0:
+        return np.zeros((0, 0), np.float32)
+    flat = column.combine_chunks().flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    return flat.reshape(len(column), -1)

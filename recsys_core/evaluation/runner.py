@@ -112,7 +112,8 @@ def run_evaluation(
     theme_of_item = hierarchy.theme_of_item_
     user_mix = M.theme_mix(histories, theme_of_item, hierarchy.n_themes)
     n_train = np.array([len(h) for h in histories])
-    segment = np.where(n_train <= ecfg.light_user_max_events, "light", "heavy")
+    light_max = ecfg.light_user_max_items if ecfg.light_user_max_items is not None else int(np.median(n_train))
+    segment = np.where(n_train <= light_max, "light", "heavy")
     k_main = max(ecfg.ks)
 
     scorers: dict[str, tuple[str, Callable[[], npt.NDArray[np.float64]]]] = {
@@ -162,8 +163,8 @@ def run_evaluation(
     learned = {"mean": float(gate.mean()), "p10": float(np.percentile(gate, 10)),
                "median": float(np.median(gate)), "p90": float(np.percentile(gate, 90))}
     run_config = {"model": dataclasses.asdict(config.model), "hierarchy": dataclasses.asdict(config.hierarchy),
-                  "evaluation": dataclasses.asdict(ecfg), "seed": config.seed, "embedding_model": embedder.name,
-                  "epochs_run": len(epochs), "learned_alpha": learned,
+                  "evaluation": dataclasses.asdict(ecfg), "light_user_max_items": light_max, "seed": config.seed,
+                  "embedding_model": embedder.name, "epochs_run": len(epochs), "learned_alpha": learned,
                   "val_ndcg_10": [s.val_ndcg_10 for s in epochs]}
     everything = pd.concat(per_user, ignore_index=True)
     with store.transaction() as cur:
@@ -194,3 +195,18 @@ def load_run_table(store: Store, run_id: int) -> pd.DataFrame:
     with store.cursor() as cur:
         rows = cur.execute("SELECT summary FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchall()
     return pd.DataFrame(json.loads(rows[0][0])) if rows else pd.DataFrame()
+
+
+def latest_headline(store: Store) -> dict[str, object] | None:
+    """The newest run in one line: learned gate vs the best baseline on NDCG@10."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT run_id, created_at, n_users, summary FROM evaluation_runs "
+                           "ORDER BY run_id DESC LIMIT 1").fetchall()
+    if not rows:
+        return None
+    run_id, created_at, n_users, summary = rows[0]
+    table = pd.DataFrame(json.loads(summary)).set_index("model")
+    rivals = table.loc[[m for m in (*BASELINES, "long_only", "short_only") if m in table.index], "ndcg@10"]
+    return {"run_id": int(run_id), "created_at": created_at.isoformat(timespec="minutes"), "n_users": int(n_users),
+            "learned_ndcg_10": float(table.loc["learned_gate", "ndcg@10"]),
+            "best_baseline": str(rivals.idxmax()), "best_baseline_ndcg_10": float(rivals.max())}

@@ -54,11 +54,12 @@ class _Attention(nn.Module):
 @dataclass(slots=True)
 class BranchOutput:
     """One branch for a batch: ``user`` (B, d) unit vectors, ``contrib`` (B, L, d) with
-    ``user[b] == contrib[b].sum(0)``, and ``weights`` (B, L) overall attention per history slot."""
+    ``user[b] == contrib[b].sum(0)``, and ``weights`` (B, L) overall attention per history slot
+    (the last two only when details were asked for; training skips them)."""
 
     user: torch.Tensor
-    contrib: torch.Tensor
-    weights: torch.Tensor
+    contrib: torch.Tensor | None
+    weights: torch.Tensor | None
 
 
 class HierarchicalEncoder(nn.Module):
@@ -82,12 +83,15 @@ class HierarchicalEncoder(nn.Module):
         fine: torch.Tensor,  # (B, L) fine interest of each slot
         theme_of_fine: torch.Tensor,  # (n_fine,)
         bias: torch.Tensor,  # (B, L) extra log-weight (time decay or position)
+        details: bool = True,
     ) -> BranchOutput:
         b_size, width, dim = vecs.shape
         nf, nt = self.n_fine, self.n_themes
         rows, cols = mask.nonzero(as_tuple=True)
-        v = vecs[rows, cols]
-        prior = self.type_bias[codes[rows, cols]] + bias[rows, cols]
+        flat = rows * width + cols
+        # index_select (not 2-D indexing): its backward is a fast index_add on the CPU
+        v = vecs.reshape(b_size * width, dim).index_select(0, flat)
+        prior = self.type_bias[codes.reshape(-1)[flat]] + bias.reshape(-1).index_select(0, flat)
         # items -> fine interests
         f = fine[rows, cols]
         fgroup = rows * nf + f
@@ -98,19 +102,23 @@ class HierarchicalEncoder(nn.Module):
         # fine interests -> themes
         p_rows = present // nf
         tgroup = p_rows * nt + theme_of_fine[present % nf]
-        beta, _ = grouped_softmax(self.fine_att(h[present]) + fine_mass[present], tgroup, b_size * nt)
-        _, theme_mass = grouped_softmax(fine_mass[present], tgroup, b_size * nt)
-        g = torch.zeros(b_size * nt, dim).index_add(0, tgroup, beta.unsqueeze(1) * h[present])
+        h_present = h.index_select(0, present)
+        mass_present = fine_mass.index_select(0, present)
+        beta, _ = grouped_softmax(self.fine_att(h_present) + mass_present, tgroup, b_size * nt)
+        _, theme_mass = grouped_softmax(mass_present, tgroup, b_size * nt)
+        g = torch.zeros(b_size * nt, dim).index_add(0, tgroup, beta.unsqueeze(1) * h_present)
         t_present = torch.isfinite(theme_mass).nonzero(as_tuple=True)[0]
         # themes -> user
-        gamma, _ = grouped_softmax(self.theme_att(g[t_present]) + theme_mass[t_present],
-                                   t_present // nt, b_size)
+        gamma, _ = grouped_softmax(self.theme_att(g.index_select(0, t_present))
+                                   + theme_mass.index_select(0, t_present), t_present // nt, b_size)
         beta_dense = torch.zeros(b_size * nf).index_put((present,), beta)
         gamma_dense = torch.zeros(b_size * nt).index_put((t_present,), gamma)
-        w = alpha * beta_dense[fgroup] * gamma_dense[rows * nt + theme_of_fine[f]]
+        w = alpha * beta_dense.index_select(0, fgroup) * gamma_dense.index_select(0, rows * nt + theme_of_fine[f])
         projected = self.out(v)  # (N, d)
         z = torch.zeros(b_size, dim).index_add(0, rows, w.unsqueeze(1) * projected)
         norm = z.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        if not details:
+            return BranchOutput(z / norm, None, None)
         contrib = torch.zeros(b_size, width, dim)
         contrib[rows, cols] = w.unsqueeze(1) * projected / norm[rows]
         weights = torch.zeros(b_size, width)
@@ -183,8 +191,9 @@ class InterestModel(nn.Module):
         return F.normalize(self.text_proj(text_features.float()), dim=-1)
 
     # ------------------------------------------------------------------ users
-    def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None) -> UserEncoding:
-        """Encode right-aligned histories; ``vecs`` (B, L, d) overrides the item vectors."""
+    def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None, details: bool = True) -> UserEncoding:
+        """Encode right-aligned histories; ``vecs`` (B, L, d) overrides the item vectors;
+        ``details`` adds per-slot contributions and weights (for evidence)."""
         items = torch.as_tensor(batch.items)
         mask = torch.as_tensor(batch.mask)
         codes = torch.as_tensor(batch.codes)
@@ -195,13 +204,13 @@ class InterestModel(nn.Module):
         width = items.shape[1]
         k = min(self.config.short_window, width)
         rate = F.softplus(self.decay_raw)
-        long = self.long(vecs, mask, codes, fine, self.theme_of_fine, -rate * age)
+        long = self.long(vecs, mask, codes, fine, self.theme_of_fine, -rate * age, details)
         short_mask = mask.clone()
         short_mask[:, : width - k] = False
         position = torch.zeros(width)
         position[width - k:] = self.short_position[-k:]
         short = self.short(vecs, short_mask, codes, fine, self.theme_of_fine,
-                           position.unsqueeze(0).expand_as(age))
+                           position.unsqueeze(0).expand_as(age), details)
         cos = (long.user * short.user).sum(dim=1, keepdim=True)
         feats = torch.cat([torch.as_tensor(batch.features), cos, long.user, short.user], dim=1)
         gate = torch.sigmoid(self.gate(feats)).squeeze(1)
@@ -226,9 +235,9 @@ class InterestModel(nn.Module):
         needed, inverse = torch.unique(torch.cat([items.reshape(-1), candidates]), return_inverse=True)
         dropped = drop_ids[needed] if drop_ids is not None else None
         table = self.item_vectors(needed, dropped)
-        hist_vecs = table[inverse[: items.numel()]].reshape(*items.shape, -1)
-        cand_vecs = table[inverse[items.numel():]]
-        enc = self.encode(batch, hist_vecs)
+        hist_vecs = table.index_select(0, inverse[: items.numel()]).reshape(*items.shape, -1)
+        cand_vecs = table.index_select(0, inverse[items.numel():])
+        enc = self.encode(batch, hist_vecs, details=False)
         a = enc.gate.unsqueeze(1)
         fused = a * enc.long.user + (1 - a) * enc.short.user
         scale = self.logit_scale.exp().clamp(max=100.0)

@@ -21,6 +21,7 @@ import torch
 
 from recsys_core.config import InterestModelConfig
 from recsys_core.errors import ModelFitError
+from recsys_core.evaluation.metrics import ndcg_per_user
 from recsys_core.interests.model import InterestModel
 from recsys_core.interests.sequences import HeldOut, HistoryBatch, Sequences, make_batch
 
@@ -70,14 +71,14 @@ def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int
     for start in range(0, len(held.users), 512):
         users = held.users[start:start + 512]
         batch = history_batch(seqs, model.config, users, seqs.lengths()[users], held.days[start:start + 512])
-        enc = model.encode(batch)
+        enc = model.encode(batch, details=False)
         a = enc.gate.unsqueeze(1)
         u = (a * enc.long.user + (1 - a) * enc.short.user).numpy()
         scores = u @ vecs.T
         for row, user in enumerate(users):
             scores[row, seqs.user(int(user))[0]] = -np.inf
         ranks = rank_of_targets(scores, held.items[start:start + 512])
-        total += float(np.where(ranks <= k, 1.0 / np.log2(ranks + 1), 0.0).sum())
+        total += float(ndcg_per_user(ranks, k).sum())
     model.train()
     return total / max(len(held.users), 1)
 

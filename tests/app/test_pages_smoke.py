@@ -56,3 +56,20 @@ def test_data_page_search_filters_rows(app_env: Path) -> None:
     assert 0 < len(hits) < len(full)
     assert hits["title"].str.lower().str.contains("espresso").all()
     assert os.environ["RECSYS_DB"] == str(app_env)
+
+
+def test_home_builds_the_model_with_progress_and_shows_its_status(
+    app_env: Path, tiny_sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECSYS_SAMPLE_DIR", str(tiny_sample_dir))
+    monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-64")
+    monkeypatch.setenv("RECSYS_EPOCHS", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    assert not at.exception
+    assert any("No model yet" in i.value for i in at.info)
+    at.button(key="home.build").click().run()
+    assert not at.exception, at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Build"] == "#1"
+    assert int(values["Fine interests"]) > 1 and values["Text encoder"] == "hashing-64"
+    assert at.button(key="home.build").label == "Rebuild the model"

@@ -46,3 +46,11 @@ def test_cache_is_keyed_by_model(store: Store) -> None:
     embed_cached(store, HashingEmbedder(32), ["tent"])
     vecs, n_new = embed_cached(store, HashingEmbedder(16), ["tent"])
     assert n_new == 1 and vecs.shape == (1, 16)
+
+
+def test_item_text_skips_missing_parts() -> None:
+    from recsys_core.data.frames import item_text
+
+    assert item_text("Heat (1995)", float("nan"), "Action|Crime") == "Heat (1995). Action, Crime"
+    assert item_text("Tent", None, None) == "Tent"
+    assert item_text("Tent", "Two person", "") == "Tent. Two person"
