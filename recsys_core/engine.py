@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.config import RecsysConfig
-from recsys_core.data.frames import data_clock, load_user_events
+from recsys_core.data.frames import data_clock, load_user_events, user_fingerprint
 from recsys_core.data.importers import ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
@@ -77,7 +77,7 @@ class RecsysEngine:
         self.store = Store(config.db_path, config=config.store)
         self._embedder = embedder
         self._serving: ServingModel | None = None
-        self._serving_data_version = -1
+        self._serving_versions: tuple[object, ...] = ()
         self._states: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], UserState]] = OrderedDict()
         self._lock = threading.RLock()
 
@@ -196,30 +196,30 @@ class RecsysEngine:
         """The newest build, loaded once per process. Raises NotBuiltError before the first build."""
         from recsys_core.serving import ServingModel, latest_build
 
+        with self.store.cursor() as cur:
+            versions = tuple(cur.execute(
+                "SELECT (SELECT max(build_id) FROM builds), (SELECT coalesce(max(import_id), 0) FROM imports)"
+            ).fetchall()[0])
         with self._lock:
-            current = latest_build(self.store)
-            version = self.store.data_version()
-            if (self._serving is None or current is None or self._serving.build.build_id != current.build_id
-                    or self._serving_data_version != version):
+            if self._serving is None or self._serving_versions != versions:
                 # a new build, or new data (items imported since are scored from their text)
-                self._serving = ServingModel.load(self.store, self.embedder, current)
-                self._serving_data_version = version
+                self._serving = ServingModel.load(self.store, self.embedder, latest_build(self.store))
+                self._serving_versions = versions
                 self._states.clear()
             return self._serving
 
-    def user_state(self, user_id: str, include_simulated: bool = False) -> UserState:
+    def user_state(self, user_id: str, include_simulated: bool = False,
+                   serving: ServingModel | None = None) -> UserState:
         """The user's long/short vectors and gate as of their newest event (cached until it changes)."""
-        serving = self.serving()
-        events = load_user_events(self.store, user_id, include_simulated)
-        clock = data_clock(self.store)
-        last = events["occurred_at"].max() if len(events) else None
+        serving = serving or self.serving()
+        fingerprint = user_fingerprint(self.store, user_id, include_simulated)
         key = (serving.build.build_id, user_id, include_simulated)
-        fingerprint = (len(events), last, clock)
         with self._lock:
             hit = self._states.get(key)
             if hit is not None and hit[0] == fingerprint:
                 self._states.move_to_end(key)
                 return hit[1]
+        events = load_user_events(self.store, user_id, include_simulated)
         profile = None
         if len(events) < 3:
             with self.store.cursor() as cur:
@@ -227,7 +227,7 @@ class RecsysEngine:
                                    [user_id]).fetchall()
             if rows and rows[0][0]:
                 profile = serving.profile_vector(self.store, self.embedder, str(rows[0][0]))
-        state = serving.user_state(events, clock, profile)
+        state = serving.user_state(events, fingerprint[2], profile)  # type: ignore[arg-type]
         with self._lock:
             self._states[key] = (fingerprint, state)
             while len(self._states) > self._STATE_CACHE_SIZE:
@@ -261,18 +261,18 @@ class RecsysEngine:
         if alpha is not None and not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         serving = self.serving()
-        state = self.user_state(user_id, include_simulated)
-        sims = self.interest_similarities(interest) if interest and interest.strip() else None
+        state = self.user_state(user_id, include_simulated, serving)
+        sims = self.interest_similarities(interest, serving) if interest and interest.strip() else None
         return rank_for_user(
             serving, state, user_id, n or cfg.n, alpha, sims,
             cfg.interest_threshold if interest_threshold is None else interest_threshold,
             cfg.interest_boost, cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool)
 
-    def interest_similarities(self, interest: str) -> np.ndarray:
+    def interest_similarities(self, interest: str, serving: ServingModel | None = None) -> np.ndarray:
         """Cosine of every served item's text to an interest description (cached per text)."""
         from recsys_core.embeddings.cache import embed_cached
 
-        serving = self.serving()
+        serving = serving or self.serving()
         key = ("interest", serving.build.build_id, interest.strip())
         with self._lock:
             hit = self._states.get(key)

@@ -78,3 +78,23 @@ def data_clock(store: Store) -> dt.datetime | None:
             "SELECT greatest((SELECT max(occurred_at) FROM interactions), (SELECT max(occurred_at) FROM live_events))"
         ).fetchall()
     return row[0][0] if row and row[0][0] is not None else None
+
+
+def user_fingerprint(store: Store, user_id: str, include_simulated: bool = False) -> tuple[object, ...]:
+    """(events, newest event, data clock) for one user in one query: changes whenever the
+    user's state would, so a cached state can be reused while it stays the same."""
+    with store.cursor() as cur:
+        row = cur.execute(
+            """
+            WITH mine AS (
+                SELECT occurred_at FROM interactions WHERE user_id = $user
+                UNION ALL
+                SELECT occurred_at FROM live_events WHERE user_id = $user AND (NOT simulated OR $sim)
+            )
+            SELECT count(*), max(occurred_at),
+                   greatest((SELECT max(occurred_at) FROM interactions), (SELECT max(occurred_at) FROM live_events))
+            FROM mine
+            """,
+            {"user": user_id, "sim": include_simulated},
+        ).fetchall()[0]
+    return tuple(row)
