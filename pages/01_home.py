@@ -16,6 +16,9 @@ from pages._shared import (
 from recsys_core.errors import RecsysError
 from recsys_core.viz import build_events_over_time, build_top_categories
 
+BASELINE_NAMES = {"popular": "most popular", "item_knn": "item-kNN on the whole history",
+                  "item_knn_recent": "item-kNN on the last items", "content_knn": "content kNN"}
+
 eng = engine()
 view = overview(eng, eng.data_version())
 info = view.info
@@ -54,7 +57,10 @@ else:
     cols[0].metric("Build", f"#{b.build_id}", help=f"Built {b.created_at[:16].replace('T', ' ')} UTC")
     cols[1].metric("Fine interests", f"{stats.get('n_fine', '-')}", help="Clusters of similar items")
     cols[2].metric("Themes", f"{stats.get('n_themes', '-')}", help="Groups of fine interests")
-    cols[3].metric("Text encoder", b.embedding_model)
+    cols[3].metric("Users modelled", f"{stats.get('n_users', 0):,}", help="Users with a long/short-term state")
+    epochs = len(stats.get("losses", []))
+    st.caption(f"Built {b.created_at[:16].replace('T', ' ')} UTC from data version {b.data_version} with the "
+               f"text encoder {b.embedding_model}; trained {epochs} epochs.")
     if status.is_stale:
         st.warning("The data changed after this build; rebuild to include it.")
 ev = status.evaluation
@@ -63,7 +69,8 @@ if ev is not None:
     st.caption(
         f"Latest evaluation (run {ev['run_id']}, {ev['n_users']:,} users, newest item per user held out): "
         f"NDCG@10 {ev['learned_ndcg_10']:.3f} with the learned gate against {ev['best_baseline_ndcg_10']:.3f} "
-        f"for the best baseline ({str(ev['best_baseline']).replace('_', ' ')}), {lift:+.0%}."
+        f"for the best simple baseline ({BASELINE_NAMES.get(str(ev['best_baseline']), ev['best_baseline'])}), "
+        f"{lift:+.0%}."
     )
 
 label = "Build the model" if status.build is None else "Rebuild the model"
