@@ -13,6 +13,7 @@ import io
 import json
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,9 @@ from recsys_core.recommend import (
     rerank_mmr,
     top_n,
 )
+
+if TYPE_CHECKING:
+    from recsys_core.interests.model import InterestModel
 
 _log = logging.getLogger(__name__)
 
@@ -82,8 +86,23 @@ class ServingModel:
         ``nodes`` the hierarchy's nodes (labels); ``popularity`` events per item.
     """
 
-    def __init__(self) -> None:  # populated by load()
-        self.build: BuildInfo
+    build: BuildInfo
+    model: InterestModel
+    config: InterestModelConfig
+    item_ids: npt.NDArray[np.object_]
+    titles: npt.NDArray[np.object_]
+    item_index: dict[str, int]
+    removed: npt.NDArray[np.bool_]
+    n_new_items: int
+    item_vecs: npt.NDArray[np.float32]
+    text_vecs: npt.NDArray[np.float32]
+    fine_of_item: npt.NDArray[np.int64]
+    theme_of_fine: npt.NDArray[np.int64]
+    theme_of_item: npt.NDArray[np.int64]
+    nodes: pd.DataFrame
+    fine_labels: dict[int, str]
+    theme_labels: dict[int, str]
+    popularity: npt.NDArray[np.float64]
 
     @classmethod
     def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:

@@ -34,3 +34,16 @@ def test_ruff_finds_nothing_including_the_streamlit_ban() -> None:
         pytest.skip("ruff is not installed (pip install -r requirements-dev.txt)")
     out = subprocess.run([ruff, "check", "."], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_mypy_finds_no_type_errors_in_the_engine() -> None:
+    import shutil
+
+    mypy = shutil.which("mypy") or str(Path(sys.executable).with_name("mypy"))
+    if not Path(mypy).exists():
+        import pytest
+
+        pytest.skip("mypy is not installed (pip install -r requirements-dev.txt)")
+    out = subprocess.run([mypy, "recsys_core", "--ignore-missing-imports", "--no-error-summary"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,12 @@ def _list_metrics(
     part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
     order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
     return ranks, np.take_along_axis(part, order, axis=1)
+
+
+def _fixed_alpha(
+    alpha: float, u_long: npt.NDArray[np.float32], u_short: npt.NDArray[np.float32], item_vecs: npt.NDArray[np.float32]
+) -> Callable[[], npt.NDArray[Any]]:
+    return lambda: (alpha * u_long + (1 - alpha) * u_short) @ item_vecs.T
 
 
 def run_evaluation(
@@ -116,7 +123,7 @@ def run_evaluation(
     segment = np.where(n_train <= light_max, "light", "heavy")
     k_main = max(ecfg.ks)
 
-    scorers: dict[str, tuple[str, Callable[[], npt.NDArray[np.float64]]]] = {
+    scorers: dict[str, tuple[str, Callable[[], npt.NDArray[Any]]]] = {
         "popular": ("baseline", lambda: PopularScorer().fit(history_seqs, n_items).score(histories)),
         "item_knn": ("baseline", lambda: ItemKNNScorer().fit(history_seqs, n_items).score(histories)),
         "item_knn_recent": ("baseline",
@@ -127,7 +134,7 @@ def run_evaluation(
         "learned_gate": ("model", lambda: (gate[:, None] * u_long + (1 - gate[:, None]) * u_short) @ item_vecs.T),
     }
     for a in np.linspace(0.0, 1.0, ecfg.alpha_steps):
-        scorers[f"alpha={a:.1f}"] = ("sweep", lambda a=a: (a * u_long + (1 - a) * u_short) @ item_vecs.T)
+        scorers[f"alpha={a:.1f}"] = ("sweep", _fixed_alpha(float(a), u_long, u_short, item_vecs))
 
     rows, per_user = [], []
     for step, (name, (kind, score_fn)) in enumerate(scorers.items()):

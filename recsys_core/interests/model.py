@@ -136,6 +136,10 @@ class UserEncoding:
 
 
 class InterestModel(nn.Module):
+    text_features: torch.Tensor
+    fine_of_item: torch.Tensor
+    theme_of_fine: torch.Tensor
+
     """Item tower + two hierarchical branches + fusion gate.
 
     Args:
@@ -251,7 +255,7 @@ class InterestModel(nn.Module):
         seen[rows[hit], slot[hit]] = True
         seen[torch.arange(len(targets)), pos] = False
 
-        def nce(user: torch.Tensor) -> torch.Tensor:
+        def nce(user: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             logits = scale * user @ cand_vecs.T
             return F.cross_entropy(logits.masked_fill(seen, -1e4), pos), logits
 

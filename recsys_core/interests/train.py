@@ -54,7 +54,7 @@ def history_batch(
     return make_batch(seqs, users, ends, at_days, config.max_history, config.session_gap_minutes / 1440.0)
 
 
-def rank_of_targets(scores: npt.NDArray[np.float32], targets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def rank_of_targets(scores: npt.NDArray[np.floating], targets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """1-based rank of each row's target among finite scores; ties count half (expected rank)."""
     t = scores[np.arange(len(targets)), targets][:, None]
     greater = (scores > t).sum(axis=1)
