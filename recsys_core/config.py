@@ -47,7 +47,7 @@ class EmbeddingConfig:
 
     model: str = "packaged:all-MiniLM-L6-v2"  # or any sentence-transformers folder / cached name
     batch_size: int = 64
-    chunk_size: int = 2048  # texts handed to the encoder at once (it sorts them by length)
+    chunk_size: int = 256  # texts per encoder call (sorted by length inside); progress after each
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.chunk_size < self.batch_size:
