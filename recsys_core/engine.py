@@ -22,7 +22,7 @@ from recsys_core.data.importers import ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
 from recsys_core.embeddings.base import Embedder
-from recsys_core.errors import UnknownItemError
+from recsys_core.errors import InvalidArgumentError, UnknownItemError
 from recsys_core.recommend import RecommendationList, UserState
 
 if TYPE_CHECKING:
@@ -259,7 +259,11 @@ class RecsysEngine:
 
         cfg = self.config.recommend
         if alpha is not None and not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+            raise InvalidArgumentError(f"alpha must be between 0 and 1, got {alpha}")
+        if n is not None and n < 1:
+            raise InvalidArgumentError(f"the list length n must be at least 1, got {n}")
+        if diversity is not None and not 0.0 <= diversity <= 1.0:
+            raise InvalidArgumentError(f"diversity must be between 0 and 1, got {diversity}")
         serving = self.serving()
         state = self.user_state(user_id, include_simulated, serving)
         sims = self.interest_similarities(interest, serving) if interest and interest.strip() else None

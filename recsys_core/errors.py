@@ -67,3 +67,7 @@ class ModelFitError(RecsysError):
 
 class UnknownItemError(RecsysError):
     """An item id that is not in the catalogue."""
+
+
+class InvalidArgumentError(RecsysError, ValueError):
+    """A call's argument is out of range (alpha, list length, diversity)."""

@@ -88,6 +88,8 @@ def run_evaluation(
     started = time.perf_counter()
     data_version = store.data_version()
     catalogue = load_catalogue(store)
+    if len(catalogue) < 4:
+        raise ModelFitError(f"the catalogue has {len(catalogue)} items; at least 4 are needed to evaluate")
     progress("embedding", 0.0)
     feats = item_features(store, embedder, catalogue, load_review_texts(store),
                           on_progress=lambda d, t: progress("embedding", 0.2 * d / max(t, 1)))

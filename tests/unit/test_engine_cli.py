@@ -55,6 +55,8 @@ def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixt
     assert "no item" in capsys.readouterr().err
     assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--alpha", "2"]) == 1
     assert "between 0 and 1" in capsys.readouterr().err
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--n", "-3"]) == 1
+    assert "at least 1" in capsys.readouterr().err
 
     assert main(["--db", str(cli_db), "evaluate", "--epochs", "1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -68,3 +70,12 @@ def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pyt
     monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-32")
     assert main(["--db", str(cli_db), "recommend", "--user", "U0001"]) == 1
     assert "RECSYS_EMBEDDING_MODEL" in capsys.readouterr().err
+
+
+def test_evaluate_on_an_empty_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-64")
+    assert main(["--db", str(tmp_path / "empty.duckdb"), "evaluate"]) == 1
+    assert "at least 4" in capsys.readouterr().err
+    assert main(["--db", str(tmp_path / "empty.duckdb"), "build"]) == 1
+    assert "at least 4" in capsys.readouterr().err
