@@ -186,7 +186,8 @@ def _run_with_bar(config: RecsysConfig, label: str, step: Callable[..., object])
 
 def cmd_build(args: argparse.Namespace, config: RecsysConfig) -> int:
     report: Any = _run_with_bar(_with_training_args(config, args), "build",
-                                lambda engine, bar: engine.build(on_progress=bar))
+                                lambda engine, bar: engine.build(on_progress=bar,
+                                                                 name_interests=False if args.no_names else None))
     secs = report.seconds
     print(f"Build {report.build_id} done in {secs['total']:.1f} s: {report.n_items:,} items, {report.n_users:,} users, "
           f"{report.n_fine} fine interests under {report.n_themes} themes.")
@@ -244,6 +245,90 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
             writer.writerow({**row, "evidence": json.dumps(row.get("evidence", []))})
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _with_explain_args(config: RecsysConfig, args: argparse.Namespace) -> RecsysConfig:
+    """Apply --backend and --timeout where the command has them."""
+    changes: dict[str, Any] = {}
+    if getattr(args, "backend", None):
+        changes["backend"] = args.backend
+    if getattr(args, "timeout", None) is not None:
+        changes["timeout_seconds"] = args.timeout
+    if not changes:
+        return config
+    try:
+        return dataclasses.replace(config, explain=dataclasses.replace(config.explain, **changes))
+    except ValueError as exc:
+        raise RecsysError(str(exc)) from None
+
+
+def _check_summary(e: Any) -> str:
+    c = e.check
+    parts = ["check passed" if c.passed else "check FAILED: " + "; ".join(c.problems)]
+    if e.fallback_reason:
+        parts.append(f"LLM text replaced ({e.fallback_reason})")
+    cf = c.counterfactual
+    if cf:
+        parts.append(f"score {cf['score']:.3f} -> {cf['without_cited']:.3f} without the cited items "
+                     f"({100 * cf['drop_share']:.0f}% drop)")
+    return "; ".join(parts)
+
+
+def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
+    config = _with_explain_args(config, args)
+    engine = _engine(config)
+    out: list[dict[str, object]] = []
+    try:
+        result = engine.recommend(args.user, n=args.n, alpha=args.alpha, interest=args.interest,
+                                  interest_threshold=args.threshold, diversity=args.diversity)
+        writer = f"{engine.explainer.backend_name} ({engine.explainer.model_name})"
+        if not args.json:
+            print(f"User {result.user_id}: long-term weight {result.alpha:.2f} (learned {result.learned_alpha:.2f}); "
+                  f"explanations by {writer}")
+            if result.note:
+                print(f"note: {result.note}")
+        descriptions = engine._descriptions([r.item_id for r in result.items])
+        for rec in result.items:
+            if not args.json:
+                print(f"\n{rec.rank:>2}. {rec.title} [{rec.item_id}]  score {rec.score:.3f} = long {rec.long_part:.3f}"
+                      f" + short {rec.short_part:.3f}" + (f" + interest {rec.interest_part:.3f}" if rec.interest_part else "")
+                      + f"\n    interest: {rec.fine_label} / theme: {rec.theme_label}")
+                print("    ", end="", flush=True)
+            streamed: list[str] = []
+
+            def show(piece: str, streamed: list[str] = streamed) -> None:
+                streamed.append(piece)
+                print(piece, end="", flush=True)
+
+            e = engine.explain_item(result, rec, args.interest, on_token=None if args.json else show,
+                                    use_cache=not args.no_cache, description=descriptions.get(rec.item_id))
+            if args.json:
+                out.append({"rank": rec.rank, "item_id": rec.item_id, "title": rec.title, "score": round(rec.score, 6),
+                            "explanation": e.text, "source": e.source, "backend": e.backend, "model": e.model,
+                            "cached": e.cached, "seconds": round(e.seconds, 3), "fallback_reason": e.fallback_reason,
+                            "llm_text": e.llm_text, "check": e.check.to_json()})
+                continue
+            if streamed and "".join(streamed).strip() != e.text:
+                print(f"\n    -> shown instead: {e.text}")
+            elif not streamed:
+                print(e.text)
+            else:
+                print()
+            how = "cache" if e.cached else f"{e.seconds:.2f} s"
+            print(f"    [{e.source} via {e.backend}, {how}; {_check_summary(e)}]")
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(out, indent=1))
+    return 0
+
+
+def cmd_name_interests(args: argparse.Namespace, config: RecsysConfig) -> int:
+    config = _with_explain_args(config, args)
+    done: Any = _run_with_bar(config, "naming", lambda engine, bar: engine.name_interests(on_progress=bar))
+    named, kept = done
+    print(f"Named {named} interests; {kept} kept their keyword labels.")
     return 0
 
 
@@ -338,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "long/short-term model and save it as the model the app serves.")
     p.add_argument("--epochs", type=int, help="training epochs (default from config)")
     p.add_argument("--seed", type=int, help="seed (default 42 or $RECSYS_SEED)")
+    p.add_argument("--no-names", action="store_true", help="skip naming the interests with the LLM")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("recommend", parents=[common], help="recommend items with scores and evidence",
@@ -352,6 +438,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.set_defaults(func=cmd_recommend)
+
+    llm = argparse.ArgumentParser(add_help=False)
+    llm.add_argument("--backend", choices=["local", "openai", "template"],
+                     help="who writes: the packaged local LLM (default), an OpenAI-compatible endpoint "
+                          "($RECSYS_LLM_URL) or the template")
+    llm.add_argument("--timeout", type=float, help="seconds per explanation before the template is used (default 4)")
+
+    p = sub.add_parser("explain", parents=[common, llm], help="recommend with an LLM-written, checked reason each",
+                       description="Each recommendation with its explanation, who wrote it and the faithfulness "
+                                   "check (cited evidence, no other titles, score drop without the cited items).")
+    p.add_argument("--user", required=True, metavar="U")
+    p.add_argument("--n", type=int, default=5, help="list length (default 5)")
+    p.add_argument("--alpha", type=float, help="weight of long-term interest in [0, 1] (default: learned per user)")
+    p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
+    p.add_argument("--threshold", type=float, help="minimum similarity to --interest (default 0.25)")
+    p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
+    p.add_argument("--no-cache", action="store_true", help="write every explanation afresh (and do not store it)")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("name-interests", parents=[common, llm], help="let the LLM name the interests of the newest build",
+                       description="Ask the LLM for a short name of every fine interest and theme; keyword "
+                                   "labels stay where its answer is not a usable name. Analysts' renames win.")
+    p.set_defaults(func=cmd_name_interests)
 
     p = sub.add_parser("event", parents=[common], help="record a live event for a user",
                        description="Record an event; the user's next recommendations read it without retraining.")

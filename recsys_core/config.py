@@ -134,6 +134,37 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ExplainConfig:
+    """Who writes the one-sentence reasons, and how long they may take.
+
+    ``backend``: "local" (the packaged Gemma 3 270M through llama-cpp-python), "openai" (any
+    OpenAI-compatible chat-completions endpoint at ``endpoint_url``), or "template" (no LLM).
+    Whatever the backend, a slow, failing or unfaithful answer falls back to the template.
+    """
+
+    backend: str = "local"
+    timeout_seconds: float = 4.0  # per explanation, generation included; then the template is used
+    max_tokens: int = 48
+    temperature: float = 0.0
+    local_threads: int = 2
+    local_context: int = 1024
+    endpoint_url: str | None = None  # e.g. http://localhost:11434/v1 (Ollama) or https://api.openai.com/v1
+    endpoint_model: str = "gpt-4o-mini"
+    endpoint_key: str | None = None
+    description_words: int = 30  # words of the candidate's own text put in the prompt
+    n_evidence: int = 2  # history items cited in the sentence
+    name_interests: bool = True  # let the LLM name fine interests and themes after a build
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("local", "openai", "template"):
+            raise ValueError(f"ExplainConfig.backend must be local, openai or template, got {self.backend!r}")
+        if self.timeout_seconds <= 0 or self.max_tokens < 8:
+            raise ValueError("ExplainConfig needs timeout_seconds > 0 and max_tokens >= 8")
+        if self.backend == "openai" and not self.endpoint_url:
+            raise ValueError("ExplainConfig.backend 'openai' needs endpoint_url (RECSYS_LLM_URL)")
+
+
+@dataclass(frozen=True, slots=True)
 class RecsysConfig:
     """Root of the configuration tree."""
 
@@ -144,6 +175,7 @@ class RecsysConfig:
     model: InterestModelConfig = field(default_factory=InterestModelConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
     sample_dir: Path = DEFAULT_SAMPLE_DIR
     seed: int = 42
     torch_threads: int = 2
@@ -162,7 +194,10 @@ class RecsysConfig:
 
         Recognised: ``RECSYS_DB`` (database file), ``RECSYS_SAMPLE_DIR``, ``RECSYS_SEED``,
         ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``
-        (a sentence-transformers folder or name, or ``hashing-N`` for dry runs), ``RECSYS_EPOCHS``.
+        (a sentence-transformers folder or name, or ``hashing-N`` for dry runs), ``RECSYS_EPOCHS``,
+        and for explanations ``RECSYS_LLM_BACKEND`` (local, openai, template), ``RECSYS_LLM_URL``,
+        ``RECSYS_LLM_MODEL``, ``RECSYS_LLM_API_KEY`` (or ``OPENAI_API_KEY``), ``RECSYS_LLM_TIMEOUT``.
+        Setting ``RECSYS_LLM_URL`` alone selects the endpoint backend.
         """
         env = os.environ if environ is None else environ
         cfg = cls()
@@ -179,4 +214,11 @@ class RecsysConfig:
             cfg = replace(cfg, model=replace(cfg.model, epochs=int(env["RECSYS_EPOCHS"])))
         if env.get("RECSYS_EMBEDDING_MODEL"):
             cfg = replace(cfg, embedding=replace(cfg.embedding, model=env["RECSYS_EMBEDDING_MODEL"]))
+        url = env.get("RECSYS_LLM_URL") or None
+        backend = env.get("RECSYS_LLM_BACKEND") or ("openai" if url else cfg.explain.backend)
+        cfg = replace(cfg, explain=replace(
+            cfg.explain, backend=backend, endpoint_url=url,
+            endpoint_model=env.get("RECSYS_LLM_MODEL") or cfg.explain.endpoint_model,
+            endpoint_key=env.get("RECSYS_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None,
+            timeout_seconds=float(env.get("RECSYS_LLM_TIMEOUT") or cfg.explain.timeout_seconds)))
         return cfg

@@ -7,26 +7,31 @@ DataFrames). It never imports Streamlit; progress flows out through callbacks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
-from recsys_core.config import RecsysConfig
+from recsys_core.config import ExplainConfig, RecsysConfig
 from recsys_core.data.frames import data_clock, load_user_events, user_fingerprint
 from recsys_core.data.importers import ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
 from recsys_core.embeddings.base import Embedder
 from recsys_core.errors import InvalidArgumentError, UnknownItemError
-from recsys_core.recommend import RecommendationList, UserState
+from recsys_core.recommend import Recommendation, RecommendationList, UserState
 
 if TYPE_CHECKING:
     from recsys_core.evaluation.runner import EvaluationReport
+    from recsys_core.explain.backends import OnToken
+    from recsys_core.explain.check import TitleIndex
+    from recsys_core.explain.explainer import Explainer, Explanation
     from recsys_core.pipeline import BuildReport
     from recsys_core.serving import BuildInfo, ServingModel
 
@@ -80,6 +85,8 @@ class RecsysEngine:
         self._serving_versions: tuple[object, ...] = ()
         self._states: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], UserState]] = OrderedDict()
         self._lock = threading.RLock()
+        self._explainer: Explainer | None = None
+        self._titles: tuple[int, TitleIndex] | None = None
 
     def open(self) -> RecsysEngine:
         """Open (and migrate) the database. Raises StoreLockedError if another process holds it."""
@@ -168,14 +175,24 @@ class RecsysEngine:
                     torch_threads=self.config.torch_threads)
             return self._embedder
 
-    def build(self, on_progress: Progress | None = None) -> BuildReport:
-        """Embed, build the interest hierarchy, train, and save a new build (the one served next)."""
+    def build(self, on_progress: Progress | None = None, name_interests: bool | None = None) -> BuildReport:
+        """Embed, build the interest hierarchy, train, and save a new build (the one served next).
+
+        Then, unless ``name_interests`` is False (default: the config), the LLM names the
+        interests; progress reports that as a last "naming interests" stage.
+        """
         from recsys_core.pipeline import build_model
 
-        report = build_model(self.store, self.config, self.embedder, on_progress)
+        naming = self.config.explain.name_interests if name_interests is None else name_interests
+        naming = naming and self.config.explain.backend != "template"
+        share = 0.95 if naming else 1.0  # of the progress bar for the build proper
+        report = build_model(self.store, self.config, self.embedder,
+                             (lambda stage, f: on_progress(stage, f * share)) if on_progress else None)
         with self._lock:
             self._serving = None
             self._states.clear()
+        if naming:
+            self.name_interests((lambda stage, f: on_progress(stage, share + f * (1 - share))) if on_progress else None)
         return report
 
     def pipeline_status(self) -> PipelineStatus:
@@ -194,18 +211,22 @@ class RecsysEngine:
 
     def serving(self) -> ServingModel:
         """The newest build, loaded once per process. Raises NotBuiltError before the first build."""
-        from recsys_core.serving import ServingModel, latest_build
+        from recsys_core.serving import ServingModel, latest_build, load_interest_names
 
         with self.store.cursor() as cur:
             versions = tuple(cur.execute(
                 "SELECT (SELECT max(build_id) FROM builds), (SELECT coalesce(max(import_id), 0) FROM imports)"
             ).fetchall()[0])
+            names_stamp = cur.execute("SELECT count(*), max(created_at) FROM interest_names").fetchall()[0]
         with self._lock:
-            if self._serving is None or self._serving_versions != versions:
+            if self._serving is None or self._serving_versions[:2] != versions:
                 # a new build, or new data (items imported since are scored from their text)
                 self._serving = ServingModel.load(self.store, self.embedder, latest_build(self.store))
-                self._serving_versions = versions
                 self._states.clear()
+            elif self._serving_versions[2:] != (names_stamp,):
+                # only names changed: relabel, keep everything else
+                self._serving.apply_names(load_interest_names(self.store, self._serving.build.build_id))
+            self._serving_versions = (*versions, names_stamp)
             return self._serving
 
     def user_state(self, user_id: str, include_simulated: bool = False,
@@ -314,6 +335,141 @@ class RecsysEngine:
             rows = cur.execute("DELETE FROM live_events WHERE simulated AND (? IS NULL OR user_id = ?)",
                                [user_id, user_id]).fetchall()
         return int(rows[0][0]) if rows else 0
+
+    # ------------------------------------------------------------------ explanations
+    @property
+    def explainer(self) -> Explainer:
+        """Writes and caches explanations with the configured backend (LLM loaded on first use)."""
+        from recsys_core.explain.backends import make_backend
+        from recsys_core.explain.explainer import Explainer
+
+        with self._lock:
+            if self._explainer is None:
+                self._explainer = Explainer(self.store, self.config.explain, make_backend(self.config.explain))
+            return self._explainer
+
+    def configure_explanations(self, explain: ExplainConfig) -> None:
+        """Switch the explanation backend or its settings (the next explanation uses them)."""
+        from dataclasses import replace
+
+        with self._lock:
+            self.config = replace(self.config, explain=explain)
+            self._explainer = None
+
+    def title_index(self) -> TitleIndex:
+        """Every catalogue title, for the faithfulness check (built once per served model)."""
+        from recsys_core.explain.check import TitleIndex
+
+        serving = self.serving()
+        with self._lock:
+            if self._titles is None or self._titles[0] != id(serving):
+                self._titles = (id(serving), TitleIndex(str(t) for t in serving.titles))
+            return self._titles[1]
+
+    def explain(
+        self,
+        recs: RecommendationList,
+        interest: str | None = None,
+        include_simulated: bool = False,
+        on_token: Callable[[str, str], None] | None = None,
+        use_cache: bool = True,
+    ) -> list[Explanation]:
+        """A checked explanation for every item of a list, in order (see :meth:`explain_item`)."""
+        descriptions = self._descriptions([r.item_id for r in recs.items])
+        out = []
+        for rec in recs.items:
+            stream: OnToken | None = None
+            if on_token is not None:
+                stream = functools.partial(on_token, rec.item_id)
+            out.append(self.explain_item(recs, rec, interest, include_simulated, stream, use_cache,
+                                         descriptions.get(rec.item_id)))
+        return out
+
+    def explain_item(
+        self,
+        recs: RecommendationList,
+        rec: Recommendation,
+        interest: str | None = None,
+        include_simulated: bool = False,
+        on_token: OnToken | None = None,
+        use_cache: bool = True,
+        description: str | None = None,
+    ) -> Explanation:
+        """One recommendation's explanation: cached, or written by the LLM under the timeout,
+        checked against the evidence, replaced by the template when it fails; the score drop
+        without the cited history items is measured and stored with it. Never raises for
+        backend trouble."""
+        from recsys_core.explain.facts import facts_for
+
+        cfg = self.config.explain
+        if description is None:
+            description = self._descriptions([rec.item_id]).get(rec.item_id)
+        facts = facts_for(recs, rec, description, interest, cfg.n_evidence, cfg.description_words)
+        return self.explainer.explain(
+            facts, self.title_index(),
+            lambda cited: self.counterfactual(recs.user_id, rec.item_id, cited, recs.alpha, include_simulated),
+            on_token, use_cache)
+
+    def _descriptions(self, item_ids: list[str]) -> dict[str, str]:
+        with self.store.cursor() as cur:
+            rows = cur.execute("SELECT item_id, text FROM items WHERE list_contains(?, item_id)", [item_ids]).fetchall()
+        return {str(i): str(t or "") for i, t in rows}
+
+    def counterfactual(
+        self, user_id: str, item_id: str, removed: tuple[str, ...], alpha: float, include_simulated: bool = False,
+    ) -> dict[str, float]:
+        """The item's model score (long + short parts at ``alpha``) with the user's whole
+        history and with ``removed`` items taken out of it, re-encoded: how much the cited
+        evidence really carries the recommendation."""
+        serving = self.serving()
+        row = serving.item_index.get(item_id)
+        if row is None:
+            raise UnknownItemError(f"no item with id {item_id!r} in the served model")
+        fingerprint = user_fingerprint(self.store, user_id, include_simulated)
+        events = load_user_events(self.store, user_id, include_simulated)
+        vec = serving.item_vecs[row]
+
+        def score(state: UserState) -> float:
+            return float(alpha * (state.u_long @ vec) + (1 - alpha) * (state.u_short @ vec))
+
+        before = score(self.user_state(user_id, include_simulated, serving))
+        kept = events[~events["item_id"].astype(str).isin(set(removed))]
+        after = score(serving.user_state(kept, fingerprint[2])) if len(kept) else 0.0  # type: ignore[arg-type]
+        drop = before - after
+        return {"score": round(before, 4), "without_cited": round(after, 4), "drop": round(drop, 4),
+                "drop_share": round(drop / abs(before), 4) if abs(before) > 1e-9 else 0.0}
+
+    def name_interests(self, on_progress: Progress | None = None) -> tuple[int, int]:
+        """Let the LLM name every fine interest and theme of the newest build (keyword labels
+        stay where it gives no usable name); returns (named, kept). No-op without an LLM."""
+        from recsys_core.explain.naming import name_interests
+
+        backend = self.explainer.backend
+        serving = self.serving()
+        if backend is None:
+            return 0, len(serving.nodes)
+        titles = {str(i): str(t) for i, t in zip(serving.item_ids, serving.titles, strict=True)}
+        done = name_interests(
+            self.store, serving.build.build_id, serving.nodes, titles, backend, self.config.explain.timeout_seconds,
+            (lambda f, detail: on_progress(f"naming interests: {detail}", f)) if on_progress else None)
+        self.serving()  # picks the new names up
+        return done
+
+    def rename_interest(self, level: str, node_id: int, name: str) -> None:
+        """Store an analyst's name for a node of the newest build; it wins everywhere."""
+        serving = self.serving()
+        clean = " ".join(name.split())
+        if level not in ("fine", "theme"):
+            raise InvalidArgumentError(f"level must be 'fine' or 'theme', got {level!r}")
+        labels = serving.fine_labels if level == "fine" else serving.theme_labels
+        if node_id not in labels:
+            raise InvalidArgumentError(f"the newest build has no {level} interest {node_id}")
+        if not 1 <= len(clean) <= 60:
+            raise InvalidArgumentError("an interest name needs 1 to 60 characters")
+        with self.store.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO interest_names (build_id, level, node_id, source, name) "
+                        "VALUES (?, ?, ?, 'analyst', ?)", [serving.build.build_id, level, node_id, clean])
+        self.serving()
 
     def evaluate(self, on_progress: Progress | None = None) -> EvaluationReport:
         """Run the leave-last-out evaluation (trains its own model on the training part) and store it."""

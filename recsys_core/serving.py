@@ -77,6 +77,16 @@ def latest_build(store: Store) -> BuildInfo | None:
     return BuildInfo(int(b[0]), int(b[1]), str(b[2]), b[3].isoformat(), json.loads(b[4]))
 
 
+def load_interest_names(store: Store, build_id: int) -> dict[tuple[str, int], str]:
+    """Names given to a build's nodes: an analyst's rename wins over the LLM's name."""
+    with store.cursor() as cur:
+        rows = cur.execute(
+            "SELECT level, node_id, name FROM interest_names WHERE build_id = ? "
+            "QUALIFY row_number() OVER (PARTITION BY level, node_id ORDER BY source = 'analyst' DESC) = 1",
+            [build_id]).fetchall()
+    return {(str(level), int(node)): str(name) for level, node, name in rows}
+
+
 class ServingModel:
     """A build loaded for scoring. Construct with :meth:`load`.
 
@@ -102,6 +112,7 @@ class ServingModel:
     nodes: pd.DataFrame
     fine_labels: dict[int, str]
     theme_labels: dict[int, str]
+    keyword_labels: dict[tuple[str, int], str]
     popularity: npt.NDArray[np.float64]
 
     @classmethod
@@ -175,12 +186,18 @@ class ServingModel:
         self.theme_of_fine = theme_of_fine
         self.theme_of_item = theme_of_fine[fine]
         self.nodes = nodes
-        self.fine_labels = nodes[nodes["level"] == "fine"].set_index("node_id")["label"].to_dict()
-        self.theme_labels = nodes[nodes["level"] == "theme"].set_index("node_id")["label"].to_dict()
+        self.keyword_labels = {(str(r.level), int(r.node_id)): str(r.label) for r in nodes.itertuples(index=False)}
+        self.apply_names(load_interest_names(store, build.build_id))
         pop = popularity.set_index("item_id")["n"].reindex(self.item_ids).fillna(0).to_numpy(np.float64)
         self.popularity = pop
         _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
         return self
+
+    def apply_names(self, names: dict[tuple[str, int], str]) -> None:
+        """Show these node names instead of the keyword labels (others keep their keywords)."""
+        labels = {**self.keyword_labels, **names}
+        self.fine_labels = {node: label for (level, node), label in labels.items() if level == "fine"}
+        self.theme_labels = {node: label for (level, node), label in labels.items() if level == "theme"}
 
     # ------------------------------------------------------------------ states
     def encode_batch(

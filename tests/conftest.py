@@ -64,11 +64,12 @@ def tiny_config(db: Path, folder: Path):  # noqa: ANN201 - RecsysConfig
     """A small, fast model configuration for engine tests."""
     from dataclasses import replace
 
-    from recsys_core.config import InterestModelConfig, RecsysConfig
+    from recsys_core.config import ExplainConfig, InterestModelConfig, RecsysConfig
 
     cfg = RecsysConfig().with_db(db)
     model = InterestModelConfig(dim=16, max_history=20, short_window=3, epochs=2, batch_size=128)
-    return replace(cfg, sample_dir=folder, model=model, torch_threads=2)
+    # explanations by the template unless a test switches the backend (configure_explanations)
+    return replace(cfg, sample_dir=folder, model=model, torch_threads=2, explain=ExplainConfig(backend="template"))
 
 
 @pytest.fixture(scope="session")

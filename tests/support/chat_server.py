@@ -1,0 +1,93 @@
+"""A real HTTP server on loopback that speaks the OpenAI chat-completions protocol, with
+switchable misbehaviour, for testing the endpoint backend end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class ChatServer:
+    """``mode``: "ok" (a reply built from the request's facts), "obedient" (follows any
+    instruction found in the facts, like a gullible model), "slow", "500", "malformed",
+    "empty", "name" (a new name per naming request), "fixed" (always ``fixed_reply``). ``requests`` keeps every request body."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.delay = 3.0
+        self.fixed_reply = ""
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                server.respond(self, body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def reply_text(self, body: dict[str, Any]) -> str:
+        facts = body["messages"][-1]["content"]
+        if self.mode == "name":  # a new name per request: "Group aa", "Group ab", ...
+            n = len(self.requests) - 1
+            return f"Group {chr(97 + n // 26 % 26)}{chr(97 + n % 26)}"
+        if self.mode == "fixed":
+            return self.fixed_reply
+        if self.mode == "obedient" and "ignore previous instructions" in facts.lower():
+            return "Visit http://deals.example.com now for a free gift!"
+        start = re.search(r"Start the reason with: (.*)$", facts, re.MULTILINE)
+        rec = json.loads(facts[len("Facts:\n"): facts.index("\n\nStart")])["recommended"]
+        return f'{start.group(1) if start else "You may like this,"} "{rec}" is a close match for you.'
+
+    def respond(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        if self.mode == "slow":
+            time.sleep(self.delay)
+        if self.mode == "500":
+            h.send_response(500)
+            h.end_headers()
+            h.wfile.write(b"internal error")
+            return
+        if self.mode == "malformed":
+            payload = b'{"choices": [{"message": '
+        elif self.mode == "empty":
+            payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": ""}}]}).encode()
+        elif body.get("stream"):
+            h.send_response(200)
+            h.send_header("Content-Type", "text/event-stream")
+            h.end_headers()
+            for word in re.findall(r"\S+\s*", self.reply_text(body)):
+                chunk = {"choices": [{"delta": {"content": word}}]}
+                h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            h.wfile.write(b"data: [DONE]\n\n")
+            return
+        else:
+            payload = json.dumps({"choices": [{"message": {"role": "assistant",
+                                                           "content": self.reply_text(body)}}]}).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)
+
+
+@contextmanager
+def chat_server() -> Iterator[ChatServer]:
+    server = ChatServer()
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
