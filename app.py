@@ -1,10 +1,21 @@
-"""Interest explorer: the Streamlit frame. Registers the pages and makes sure data is loaded."""
+"""Interest explorer: the Streamlit frame. Registers the pages, makes sure data is loaded, and
+holds the user picker every page shares (its value lives in the URL as ``?user=``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import clear_data_caches, engine, overview, show_error
+from pages._shared import (
+    SELECTED_USER,
+    USER_PARAM,
+    clear_data_caches,
+    engine,
+    overview,
+    seed_widget,
+    set_params,
+    show_error,
+    users,
+)
 from recsys_core.errors import RecsysError
 
 st.set_page_config(page_title="Interest explorer", page_icon="🧭", layout="wide")
@@ -24,10 +35,27 @@ except RecsysError as exc:
 
 pages = [
     st.Page("pages/01_home.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/03_interest_map.py", title="Interest map", icon=":material/scatter_plot:", url_path="interest_map"),
+    st.Page("pages/04_user_explorer.py", title="User explorer", icon=":material/person_search:", url_path="user_explorer"),
+    st.Page("pages/05_lab.py", title="Recommendation lab", icon=":material/tune:", url_path="lab"),
+    st.Page("pages/06_evaluation.py", title="Evaluation", icon=":material/monitoring:", url_path="evaluation"),
     st.Page("pages/02_data.py", title="Data", icon=":material/table:", url_path="data"),
 ]
+page = st.navigation(pages)  # before any sidebar element, or the pages/ folder is listed as pages
+
 with st.sidebar:
-    info = overview(eng, eng.data_version()).info  # cached per data version, not queried per rerun
+    version = eng.data_version()
+    people = users(eng, version)
+    options = people["user_id"].astype(str).tolist()
+    counts = dict(zip(options, people["n_events"].astype(int), strict=True))
+    seed_widget("sidebar.user", USER_PARAM, str, options[0] if options else "")
+    if st.session_state["sidebar.user"] not in counts:  # a link to a user outside the top list
+        options.insert(0, st.session_state["sidebar.user"])
+    user = st.selectbox("User", options, key="sidebar.user", help="Type to search. The most active users come first.",
+                        format_func=lambda u: f"{u} · {counts[u]} events" if u in counts else f"{u} (from the link)")
+    st.session_state[SELECTED_USER] = user
+    set_params(**{USER_PARAM: user})
+    info = overview(eng, version).info  # cached per data version, not queried per rerun
     st.caption(f"Database `{info.path}`  \nData version {info.data_version}, schema {info.schema_version}")
 
-st.navigation(pages).run()
+page.run()

@@ -1,10 +1,14 @@
-"""The app's one place for caches, session-state keys and the engine accessor.
+"""The app's one place for caches, session-state keys, URL parameters and the engine accessor.
 
 Pages import from here and stay thin. Cached functions take a cheap version key with the
-engine, so they refresh when the data changes and never recompute on a plain rerun.
+engine, so they refresh when the data or the model changes and never recompute on a plain
+rerun.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -12,9 +16,30 @@ import streamlit as st
 from recsys_core.config import RecsysConfig
 from recsys_core.engine import Overview, PipelineStatus, PreviewTable, RecsysEngine, open_engine
 from recsys_core.errors import RecsysError
+from recsys_core.maps import InterestMap
+
+
+def _run_through_the_app_frame() -> None:
+    """Streamlit treats a ``pages/`` folder beside ``app.py`` as old-style pages until the
+    first ``st.navigation`` call. When a fresh server's first request is a deep link
+    (``/lab``), it would run that page file alone, without ``app.py`` (no user picker, no
+    navigation), and stay in that mode. This ends that mode and reruns through ``app.py``,
+    whose ``st.navigation`` then opens the requested page."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_run_through_the_app_frame()
 
 SELECTED_USER = "selected_user"
 BUILD_KEY = "build_key"
+LAST_LIST = "lab.last_list"  # item ids of the list shown before the last change
+USER_PARAM = "user"
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,6 +68,39 @@ def pipeline_status(_engine: RecsysEngine, data_version: int, build_key: int) ->
     return _engine.pipeline_status()
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def users(_engine: RecsysEngine, data_version: int, n: int = 2000) -> pd.DataFrame:
+    return _engine.users("", n)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def interest_map(_engine: RecsysEngine, model_version: str) -> InterestMap:
+    """The build's item map (projected once per build and stored in DuckDB by the engine)."""
+    return _engine.interest_map()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def user_timeline(_engine: RecsysEngine, model_version: str, user_id: str, include_simulated: bool,
+                  events_key: int) -> pd.DataFrame:
+    return _engine.user_timeline(user_id, include_simulated)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def user_interests(_engine: RecsysEngine, model_version: str, user_id: str, include_simulated: bool,
+                   events_key: int) -> pd.DataFrame:
+    return _engine.user_interests(user_id, include_simulated)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def evaluation_runs(_engine: RecsysEngine, build_key: int) -> pd.DataFrame:
+    return _engine.evaluation_runs()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def evaluation_table(_engine: RecsysEngine, run_id: int) -> tuple[pd.DataFrame, dict[str, object]]:
+    return _engine.evaluation_table(run_id)
+
+
 def build_key() -> int:
     return int(st.session_state.get(BUILD_KEY, 0))
 
@@ -50,6 +108,8 @@ def build_key() -> int:
 def bump_build_key() -> None:
     st.session_state[BUILD_KEY] = build_key() + 1
     pipeline_status.clear()
+    interest_map.clear()
+    evaluation_runs.clear()
 
 
 def clear_data_caches() -> None:
@@ -57,8 +117,71 @@ def clear_data_caches() -> None:
     overview.clear()
     preview.clear()
     pipeline_status.clear()
+    users.clear()
+    interest_map.clear()
+
+
+def events_key() -> int:
+    """Bumped when the lab records or clears simulated events (user caches key on it)."""
+    return int(st.session_state.get("events_key", 0))
+
+
+def bump_events_key() -> None:
+    st.session_state["events_key"] = events_key() + 1
 
 
 def show_error(exc: RecsysError, what_to_do: str = "") -> None:
     """A readable error box instead of a traceback."""
     st.error(f"{exc}" + (f"\n\n{what_to_do}" if what_to_do else ""), icon=":material/error:")
+
+
+def require_model(eng: RecsysEngine) -> str | None:
+    """The model version, or None after telling the analyst to build first (pages then stop)."""
+    try:
+        version = eng.model_version()
+    except RecsysError as exc:
+        show_error(exc, "Rebuild the model on the Overview page.")
+        return None
+    if not version:
+        st.info("No model yet. Build it on the **Overview** page (about 3 minutes on the sample shop).",
+                icon=":material/model_training:")
+        st.page_link("pages/01_home.py", label="Go to the Overview", icon=":material/dashboard:")
+        return None
+    return version
+
+
+def selected_user() -> str | None:
+    return st.session_state.get(SELECTED_USER)
+
+
+# ---------------------------------------------------------------------- URL parameters
+def param(name: str, cast: Callable[[str], T], default: T) -> T:
+    """A value from the URL's query parameters (``?alpha=0.3``), or ``default`` if absent or bad."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return cast(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def seed_widget(key: str, name: str, cast: Callable[[str], T], default: T) -> None:
+    """Give a widget its first value from the URL (once per session), so a shared link opens
+    the same view."""
+    if key not in st.session_state:
+        st.session_state[key] = param(name, cast, default)
+
+
+def set_params(**values: object) -> None:
+    """Write the view's state into the URL (None removes a parameter)."""
+    for name, value in values.items():
+        if value is None or value == "":
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
+def flag(raw: str) -> bool:
+    return raw.lower() in ("1", "true", "yes", "on")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from recsys_core.explain.backends import OnToken
     from recsys_core.explain.check import TitleIndex
     from recsys_core.explain.explainer import Explainer, Explanation
+    from recsys_core.maps import InterestMap, UserOverlay
     from recsys_core.pipeline import BuildReport
     from recsys_core.serving import BuildInfo, ServingModel
 
@@ -179,20 +181,28 @@ class RecsysEngine:
         """Embed, build the interest hierarchy, train, and save a new build (the one served next).
 
         Then, unless ``name_interests`` is False (default: the config), the LLM names the
-        interests; progress reports that as a last "naming interests" stage.
+        interests, and the item map is projected; progress reports both as stages.
         """
         from recsys_core.pipeline import build_model
 
         naming = self.config.explain.name_interests if name_interests is None else name_interests
         naming = naming and self.config.explain.backend != "template"
-        share = 0.95 if naming else 1.0  # of the progress bar for the build proper
-        report = build_model(self.store, self.config, self.embedder,
-                             (lambda stage, f: on_progress(stage, f * share)) if on_progress else None)
+        # shares of the progress bar: the build proper, naming, the map
+        parts = (0.85, 0.1, 0.05) if naming else (0.93, 0.0, 0.07)
+
+        def part(k: int) -> Progress | None:
+            if on_progress is None:
+                return None
+            lo = sum(parts[:k])
+            return lambda stage, f: on_progress(stage, lo + f * parts[k])
+
+        report = build_model(self.store, self.config, self.embedder, part(0))
         with self._lock:
             self._serving = None
             self._states.clear()
         if naming:
-            self.name_interests((lambda stage, f: on_progress(stage, share + f * (1 - share))) if on_progress else None)
+            self.name_interests(part(1))
+        self.interest_map(part(2))
         return report
 
     def pipeline_status(self) -> PipelineStatus:
@@ -228,6 +238,15 @@ class RecsysEngine:
                 self._serving.apply_names(load_interest_names(self.store, self._serving.build.build_id))
             self._serving_versions = (*versions, names_stamp)
             return self._serving
+
+    def model_version(self) -> str:
+        """A cheap key that changes with the served build, new imports and interest names
+        (for caches of anything drawn from the served model). "" before the first build."""
+        if self.latest_build() is None:
+            return ""
+        self.serving()
+        with self._lock:
+            return ":".join(str(v) for v in self._serving_versions)
 
     def user_state(self, user_id: str, include_simulated: bool = False,
                    serving: ServingModel | None = None) -> UserState:
@@ -470,6 +489,171 @@ class RecsysEngine:
             cur.execute("INSERT OR REPLACE INTO interest_names (build_id, level, node_id, source, name) "
                         "VALUES (?, ?, ?, 'analyst', ?)", [serving.build.build_id, level, node_id, clean])
         self.serving()
+
+    # ------------------------------------------------------------------ dashboard
+    def users(self, search: str = "", n: int = 200) -> pd.DataFrame:
+        """Users for a picker, most active first: user_id, n_events, last_event_at, profile_text.
+        ``search`` matches the id exactly or the profile text as a substring."""
+        with self.store.cursor() as cur:
+            return cur.execute(
+                "SELECT u.user_id, count(e.item_id) AS n_events, max(e.occurred_at) AS last_event_at, u.profile_text "
+                "FROM users u LEFT JOIN interactions e USING (user_id) "
+                "WHERE ? = '' OR u.user_id = ? OR u.user_id ILIKE ? OR u.profile_text ILIKE ? "
+                "GROUP BY ALL ORDER BY n_events DESC, u.user_id LIMIT ?",
+                [search, search, f"{search}%", f"%{search}%", int(n)]).df()
+
+    def interest_map(self, on_progress: Progress | None = None) -> InterestMap:
+        """The newest build's item map: UMAP of the item text vectors (the hierarchy's space),
+        stored in DuckDB the first time (about 15 s on the sample), read back later. Items
+        imported since are placed near their most similar items."""
+        from recsys_core.maps import map_frames, project_umap
+
+        serving = self.serving()
+        bid = serving.build.build_id
+        with self.store.cursor() as cur:
+            stored = cur.execute("SELECT item_id, x, y FROM item_map WHERE build_id = ?", [bid]).df()
+        pos = stored.set_index("item_id").reindex(serving.item_ids)
+        missing = pos["x"].isna().to_numpy()
+        if missing.all():
+            if on_progress:
+                on_progress("projecting items with UMAP", 0.1)
+            coords = project_umap(serving.text_vecs, self.config.seed)
+            frame = pd.DataFrame({"item_id": serving.item_ids.astype(str), "x": coords[:, 0], "y": coords[:, 1]})
+            with self.store.transaction() as cur:
+                cur.register("coords", frame)
+                try:
+                    cur.execute("INSERT OR REPLACE INTO item_map SELECT ?, item_id, x, y FROM coords", [bid])
+                finally:
+                    cur.unregister("coords")
+        else:
+            coords = pos[["x", "y"]].to_numpy(np.float32)
+            if missing.any():  # items imported after the map was drawn: placed near their neighbours
+                from recsys_core.maps import place_points
+
+                coords[missing] = place_points(serving.text_vecs[missing], serving.text_vecs[~missing],
+                                               coords[~missing], serving.fine_of_item[~missing])
+        if on_progress:
+            on_progress("map ready", 1.0)
+        return map_frames(bid, serving.item_ids, serving.titles, coords, serving.fine_of_item, serving.theme_of_item,
+                          serving.fine_labels, serving.theme_labels, serving.popularity, serving.nodes,
+                          ~serving.removed)
+
+    def user_overlay(self, user_id: str, recs: RecommendationList | None = None,
+                     include_simulated: bool = False) -> UserOverlay:
+        """A user's history, interest positions and recommendations on the interest map."""
+        from recsys_core.maps import UserOverlay, place_points
+
+        serving = self.serving()
+        imap = self.interest_map()
+        state = self.user_state(user_id, include_simulated, serving)
+        coords = imap.items.set_index("item_id")[["x", "y"]]
+        events = self.user_timeline(user_id, include_simulated)
+        hist = events.drop_duplicates("item_id", keep="last").join(coords, on="item_id").dropna(subset=["x"])
+        hist = hist.assign(step=np.arange(len(hist)))
+        shown = ~serving.removed
+        alpha = recs.alpha if recs is not None else state.gate
+        fused = alpha * state.u_long + (1 - alpha) * state.u_short
+        pts = place_points(np.stack([state.u_long, state.u_short, fused]), serving.item_vecs[shown],
+                           coords.reindex(serving.item_ids[shown]).to_numpy(np.float32),
+                           serving.fine_of_item[shown])
+        rec_frame = pd.DataFrame({"item_id": [r.item_id for r in recs.items] if recs else [],
+                                  "rank": [r.rank for r in recs.items] if recs else []})
+        rec_frame = rec_frame.join(coords, on="item_id").join(
+            imap.items.set_index("item_id")[["title"]], on="item_id")
+        xy = [(float(p[0]), float(p[1])) for p in pts]
+        return UserOverlay(hist[["item_id", "title", "x", "y", "occurred_at", "step", "in_short"]], xy[0], xy[1],
+                           xy[2], rec_frame)
+
+    def describe_items(self, item_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+        """A selection of items in the hierarchy's terms: (the items with labels and
+        popularity, most popular first; counts per fine interest and theme; top keywords)."""
+        imap = self.interest_map()
+        chosen = imap.items[imap.items["item_id"].isin(set(item_ids))].sort_values(
+            ["popularity", "title"], ascending=[False, True])
+        counts = (chosen.groupby(["theme_label", "fine_label"]).size().rename("items").reset_index()
+                  .sort_values("items", ascending=False, ignore_index=True))
+        fine_nodes = imap.nodes[imap.nodes["level"] == "fine"].set_index("node_id")["keywords"]
+        weights: dict[str, int] = {}
+        for fine, n in chosen["fine_id"].value_counts().items():
+            for w in str(fine_nodes.get(fine, "")).split(", "):
+                if w:
+                    weights[w] = weights.get(w, 0) + int(n)
+        keywords = [w for w, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:8]]
+        cols = ["item_id", "title", "fine_label", "theme_label", "popularity"]
+        return chosen[cols].reset_index(drop=True), counts, keywords
+
+    def user_timeline(self, user_id: str, include_simulated: bool = False) -> pd.DataFrame:
+        """The user's events with labels and the branch windows (see :func:`profiles.timeline`)."""
+        from recsys_core.profiles import timeline
+
+        serving = self.serving()
+        state = self.user_state(user_id, include_simulated, serving)
+        events = load_user_events(self.store, user_id, include_simulated)
+        return timeline(serving, state, events, serving.config.short_window)
+
+    def user_interests(self, user_id: str, include_simulated: bool = False) -> pd.DataFrame:
+        """Long- and short-term attention shares per theme and fine interest (see :func:`profiles.interest_shares`)."""
+        from recsys_core.profiles import interest_shares
+
+        serving = self.serving()
+        return interest_shares(serving, self.user_state(user_id, include_simulated, serving))
+
+    def gate_response(self, user_id: str, hours: np.ndarray, include_simulated: bool = False) -> np.ndarray:
+        """The learned long-term weight after ``hours`` of inactivity, other gate inputs fixed."""
+        from recsys_core.profiles import gate_response
+
+        serving = self.serving()
+        return gate_response(serving, self.user_state(user_id, include_simulated, serving), hours)
+
+    def profile_text(self, user_id: str) -> str | None:
+        with self.store.cursor() as cur:
+            rows = cur.execute("SELECT profile_text FROM users WHERE user_id = ?", [user_id]).fetchall()
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
+    def summarise_list(self, recs: RecommendationList) -> dict[str, float]:
+        from recsys_core.compare import summarise_list
+
+        return summarise_list(recs, self.serving())
+
+    def compare_lists(self, a: RecommendationList, b: RecommendationList) -> tuple[dict[str, float], pd.DataFrame]:
+        """Overlap and per-list figures of two lists (see :func:`compare.compare_lists`)."""
+        from recsys_core.compare import compare_lists
+
+        return compare_lists(a, b, self.serving())
+
+    def save_preset(self, name: str, settings: dict[str, object]) -> None:
+        """Store lab settings under a name (replacing one of the same name)."""
+        clean = " ".join(name.split())
+        if not 1 <= len(clean) <= 60:
+            raise InvalidArgumentError("a preset name needs 1 to 60 characters")
+        with self.store.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO presets (name, settings) VALUES (?, ?)", [clean, json.dumps(settings)])
+
+    def presets(self) -> dict[str, dict[str, object]]:
+        """Saved lab settings by name, oldest first."""
+        with self.store.cursor() as cur:
+            rows = cur.execute("SELECT name, settings FROM presets ORDER BY created_at, name").fetchall()
+        return {str(n): json.loads(s) for n, s in rows}
+
+    def delete_preset(self, name: str) -> None:
+        with self.store.transaction() as cur:
+            cur.execute("DELETE FROM presets WHERE name = ?", [name])
+
+    def evaluation_runs(self) -> pd.DataFrame:
+        """Past evaluation runs, newest first (run_id, created_at, data_version, split, n_users, seconds)."""
+        from recsys_core.evaluation.runner import load_runs
+
+        return load_runs(self.store)
+
+    def evaluation_table(self, run_id: int) -> tuple[pd.DataFrame, dict[str, object]]:
+        """One run's models x metrics table and its config (learned alpha quantiles included)."""
+        from recsys_core.evaluation.runner import load_run_table
+
+        with self.store.cursor() as cur:
+            rows = cur.execute("SELECT config FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchall()
+        if not rows:
+            raise InvalidArgumentError(f"no evaluation run {run_id}")
+        return load_run_table(self.store, run_id), json.loads(rows[0][0])
 
     def evaluate(self, on_progress: Progress | None = None) -> EvaluationReport:
         """Run the leave-last-out evaluation (trains its own model on the training part) and store it."""

@@ -47,3 +47,218 @@ def build_top_categories(top: pd.DataFrame, height: int = 320) -> go.Figure:
         title="Most active categories", color_discrete_sequence=["#2f6f5e"],
     )
     return _style(fig, height)
+
+
+# ---------------------------------------------------------------------- interest figures
+THEME_PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Pastel + px.colors.qualitative.Safe
+LONG_COLOUR = "#1f5f8b"
+SHORT_COLOUR = "#e07b39"
+INTEREST_COLOUR = "#7a9e3a"
+
+
+def theme_colour(theme_id: int) -> str:
+    """One fixed colour per theme, the same on every page."""
+    return THEME_PALETTE[int(theme_id) % len(THEME_PALETTE)]
+
+
+def _fine_colour(fine_id: int) -> str:
+    palette = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24 + px.colors.qualitative.Alphabet
+    return palette[int(fine_id) % len(palette)]
+
+
+def build_interest_map(
+    imap: object,
+    level: str = "theme",
+    overlay: object | None = None,
+    found: list[str] | None = None,
+    height: int = 640,
+) -> go.Figure:
+    """The item map coloured by theme or fine interest, with the nodes' centroids labelled.
+
+    ``imap`` is a :class:`recsys_core.maps.InterestMap`; ``overlay`` a
+    :class:`recsys_core.maps.UserOverlay` (history by time, long/short/fused positions,
+    recommendations); ``found`` item ids to ring (a title search). Item traces carry the item
+    id as ``customdata`` so box/lasso selections map back to items.
+    """
+    items: pd.DataFrame = imap.items  # type: ignore[attr-defined]
+    nodes: pd.DataFrame = imap.nodes  # type: ignore[attr-defined]
+    fig = go.Figure()
+    key, label_col = ("theme_id", "theme_label") if level == "theme" else ("fine_id", "fine_label")
+    faded = overlay is not None
+    for node_id, group in items.groupby(key, sort=True):
+        colour = theme_colour(int(node_id)) if level == "theme" else _fine_colour(int(node_id))  # type: ignore[call-overload]
+        fig.add_trace(go.Scattergl(
+            x=group["x"], y=group["y"], mode="markers", name=str(group[label_col].iloc[0]),
+            marker={"size": 5, "color": colour, "opacity": 0.4 if faded else 0.75},
+            customdata=group[["item_id", "title", "fine_label", "theme_label", "popularity"]].to_numpy(),
+            hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]} · %{customdata[3]}"
+                          "<br>%{customdata[4]} events<extra></extra>",
+        ))
+    for lvl, size, font in (("fine", 7, 10), ("theme", 13, 13)):
+        sub = nodes[(nodes["level"] == lvl) & nodes["x"].notna()]
+        show_text = lvl == "theme" or level == "fine"
+        fig.add_trace(go.Scatter(
+            x=sub["x"], y=sub["y"], mode="markers+text" if show_text else "markers",
+            name="themes" if lvl == "theme" else "fine interests", showlegend=False,
+            text=sub["label"] if lvl == "fine" else [f"<b>{t}</b>" for t in sub["label"]],
+            textposition="top center", textfont={"size": font, "color": "#1b2631"},
+            marker={"symbol": "diamond", "size": size, "color": "white", "line": {"color": "#1b2631", "width": 1.5}},
+            customdata=sub[["label", "keywords", "size"]].to_numpy(),
+            hovertemplate=f"<b>%{{customdata[0]}}</b> ({lvl})<br>%{{customdata[1]}}<br>%{{customdata[2]}} items<extra></extra>",
+        ))
+    if found:
+        hits = items[items["item_id"].isin(set(found))]
+        fig.add_trace(go.Scatter(
+            x=hits["x"], y=hits["y"], mode="markers", name="search hits",
+            marker={"size": 14, "color": "rgba(0,0,0,0)", "line": {"color": "#c0392b", "width": 2.5}},
+            customdata=hits[["item_id", "title"]].to_numpy(), hovertemplate="<b>%{customdata[1]}</b><extra>found</extra>",
+        ))
+    if overlay is not None:
+        hist: pd.DataFrame = overlay.history  # type: ignore[attr-defined]
+        fig.add_trace(go.Scatter(
+            x=hist["x"], y=hist["y"], mode="markers", name="history (old → new)",
+            marker={"size": 10, "color": hist["step"], "colorscale": "Viridis", "showscale": False,
+                    "line": {"color": "white", "width": 0.5}},
+            customdata=hist[["item_id", "title", "occurred_at"]].astype(str).to_numpy(),
+            hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra>history</extra>",
+        ))
+        recs: pd.DataFrame = overlay.recommended  # type: ignore[attr-defined]
+        if len(recs):
+            fig.add_trace(go.Scatter(
+                x=recs["x"], y=recs["y"], mode="markers+text", name="recommended", text=recs["rank"].astype(str),
+                textposition="middle right", textfont={"size": 10, "color": "#922b21"},
+                marker={"symbol": "square", "size": 10, "color": "#c0392b", "line": {"color": "white", "width": 1}},
+                customdata=recs[["item_id", "title"]].to_numpy(),
+                hovertemplate="<b>%{customdata[1]}</b><extra>recommended</extra>",
+            ))
+        for name, xy, colour, symbol in (("long-term interest", overlay.long_xy, LONG_COLOUR, "star"),  # type: ignore[attr-defined]
+                                         ("short-term interest", overlay.short_xy, SHORT_COLOUR, "star"),  # type: ignore[attr-defined]
+                                         ("fused (current weight)", overlay.fused_xy, "#111111", "x")):  # type: ignore[attr-defined]
+            fig.add_trace(go.Scatter(x=[xy[0]], y=[xy[1]], mode="markers", name=name,
+                                     marker={"symbol": symbol, "size": 20, "color": colour,
+                                             "line": {"color": "white", "width": 1.5}},
+                                     hovertemplate=f"{name}<extra></extra>"))
+    fig.update_layout(dragmode="lasso", legend={"itemsizing": "constant", "font": {"size": 11}})
+    fig = _style(fig, height)
+    fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.01, "xanchor": "left", "yanchor": "top"},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def build_timeline(events: pd.DataFrame, height: int | None = None) -> go.Figure:
+    """Events over time, one row per fine interest (grouped by theme, coloured by theme);
+    items the short-term branch reads are ringed, items outside the long-term window faded."""
+    fig = go.Figure()
+    if events.empty:
+        return _style(fig, height or 200)
+    order = (events.drop_duplicates("fine_id").sort_values(["theme_label", "fine_label"])["fine_label"].tolist())
+    for theme_id, group in events.groupby("theme_id", sort=True):
+        fig.add_trace(go.Scatter(
+            x=group["occurred_at"], y=group["fine_label"], mode="markers", name=str(group["theme_label"].iloc[0]),
+            marker={"size": 11, "color": theme_colour(int(theme_id)),  # type: ignore[call-overload]
+                    "opacity": [0.9 if x else 0.3 for x in group["in_long"]],
+                    "line": {"color": [SHORT_COLOUR if s else "white" for s in group["in_short"]],
+                             "width": [3 if s else 0.5 for s in group["in_short"]]}},
+            customdata=group[["title", "theme_label", "event_type"]].to_numpy(),
+            hovertemplate="<b>%{customdata[0]}</b><br>%{y} · %{customdata[1]}<br>%{customdata[2]}, %{x}<extra></extra>",
+        ))
+    read = events[events["in_long"]]
+    if len(read):
+        fig.add_vrect(x0=read["occurred_at"].min(), x1=read["occurred_at"].max(), fillcolor=LONG_COLOUR,
+                      opacity=0.06, line_width=0, annotation_text="long-term window", annotation_position="top left")
+    short = events[events["in_short"]]
+    if len(short):
+        fig.add_vrect(x0=short["occurred_at"].min(), x1=short["occurred_at"].max(), fillcolor=SHORT_COLOUR,
+                      opacity=0.18, line_width=0, annotation_text="short-term", annotation_position="top right")
+    fig = _style(fig, height or 120 + 26 * len(order))
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_yaxes(title=None, gridcolor="#f2f4f5", categoryorder="array", categoryarray=order[::-1])
+    return fig
+
+
+def build_interest_sunburst(shares: pd.DataFrame, branch: str, title: str, height: int = 380) -> go.Figure:
+    """Themes (inner ring) and fine interests (outer) sized by the branch's attention share."""
+    fine = shares[(shares["level"] == "fine") & (shares[branch] > 1e-4)]
+    themes = shares[(shares["level"] == "theme") & (shares[branch] > 1e-4)]
+    ids = [f"t{int(t)}" for t in themes["node_id"]] + [f"f{int(f)}" for f in fine["node_id"]]
+    labels = list(themes["label"]) + list(fine["label"])
+    parents = [""] * len(themes) + [f"t{int(p)}" for p in fine["parent_id"]]
+    values = list(themes[branch]) + list(fine[branch])
+    colours = [theme_colour(int(t)) for t in themes["node_id"]] + [theme_colour(int(p)) for p in fine["parent_id"]]
+    fig = go.Figure(go.Sunburst(
+        ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+        marker={"colors": colours, "line": {"color": "white", "width": 1}},
+        hovertemplate="<b>%{label}</b><br>%{value:.0%} of the attention<extra></extra>",
+        insidetextorientation="radial", sort=False,
+    ))
+    fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 36, "b": 0},
+                      title={"text": title, "x": 0, "font": {"size": 15}})
+    return fig
+
+
+def build_gate_curve(hours: object, gate: object, now_hours: float | None, now_gate: float, height: int = 300) -> go.Figure:
+    """The learned long-term weight against hours since the last event, the user's own point marked."""
+    fig = go.Figure(go.Scatter(x=hours, y=gate, mode="lines", line={"color": LONG_COLOUR, "width": 3},
+                               name="learned weight", hovertemplate="%{x:.0f} h idle: %{y:.2f}<extra></extra>"))
+    if now_hours is not None:
+        fig.add_trace(go.Scatter(x=[max(now_hours, 0.1)], y=[now_gate], mode="markers", name="this user now",
+                                 marker={"size": 13, "color": SHORT_COLOUR, "line": {"color": "white", "width": 1.5}},
+                                 hovertemplate="now: %{x:.0f} h idle, weight %{y:.2f}<extra></extra>"))
+    fig = _style(fig, height)
+    fig.update_xaxes(type="log", title="hours since the last event (log scale)", showgrid=True, gridcolor="#eceff1")
+    fig.update_yaxes(title="weight of long-term interest", range=[0, 1])
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def build_score_split(recs: pd.DataFrame, height: int | None = None) -> go.Figure:
+    """Stacked horizontal bars of each item's score parts (long, short, interest); ``recs`` has
+    rank, title, long_part, short_part, interest_part."""
+    data = recs.sort_values("rank", ascending=False)
+    labels = [f"{r}. {t[:38]}" for r, t in zip(data["rank"], data["title"], strict=True)]
+    fig = go.Figure()
+    for col, name, colour in (("long_part", "long-term", LONG_COLOUR), ("short_part", "short-term", SHORT_COLOUR),
+                              ("interest_part", "interest text", INTEREST_COLOUR)):
+        if col == "interest_part" and not data[col].abs().gt(0).any():
+            continue
+        fig.add_trace(go.Bar(y=labels, x=data[col], name=name, orientation="h", marker_color=colour,
+                             hovertemplate="%{y}<br>" + name + ": %{x:.3f}<extra></extra>"))
+    fig.update_layout(barmode="relative")
+    fig = _style(fig, height or 60 + 28 * len(data))
+    fig.update_xaxes(title="score", showgrid=True, gridcolor="#eceff1", zeroline=True, zerolinecolor="#95a5a6")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def build_alpha_curve(
+    sweep: pd.DataFrame, metric: str, chosen: float | None, learned: dict[str, float] | None,
+    references: dict[str, float] | None = None, height: int = 360,
+) -> go.Figure:
+    """A metric against the fixed long-term weight. ``sweep`` has alpha and one column per
+    series (e.g. all / light / heavy users); the learned weights' p10-p90 band and median,
+    the chosen value and reference levels (learned gate, best baseline) are marked."""
+    fig = go.Figure()
+    colours = {"all users": "#1b2631", "light users": SHORT_COLOUR, "heavy users": LONG_COLOUR}
+    for col in [c for c in sweep.columns if c != "alpha"]:
+        fig.add_trace(go.Scatter(x=sweep["alpha"], y=sweep[col], mode="lines+markers", name=col,
+                                 line={"color": colours.get(col, "#7f8c8d"), "width": 3 if col == "all users" else 2},
+                                 hovertemplate=f"{col}, alpha %{{x:.1f}}: %{{y:.4f}}<extra></extra>"))
+    if learned:
+        fig.add_vrect(x0=learned["p10"], x1=learned["p90"], fillcolor=LONG_COLOUR, opacity=0.08, line_width=0,
+                      annotation_text="learned weights p10-p90", annotation_position="top left")
+        fig.add_vline(x=learned["median"], line={"color": LONG_COLOUR, "dash": "dot"},
+                      annotation_text=f"learned median {learned['median']:.2f}", annotation_position="bottom right")
+    if chosen is not None:
+        fig.add_vline(x=chosen, line={"color": "#c0392b", "width": 2},
+                      annotation_text=f"slider {chosen:.2f}", annotation_position="top right")
+    for name, value in (references or {}).items():
+        fig.add_hline(y=value, line={"color": "#95a5a6", "dash": "dash"}, annotation_text=name,
+                      annotation_position="bottom left")
+    fig = _style(fig, height)
+    fig.update_xaxes(title="fixed weight of long-term interest (alpha)", range=[-0.02, 1.02], showgrid=True,
+                     gridcolor="#eceff1")
+    fig.update_yaxes(title=metric)
+    return fig

@@ -28,8 +28,9 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     st.cache_resource.clear()
 
 
-def test_app_registers_pages() -> None:
-    assert PAGES == ["pages/01_home.py", "pages/02_data.py"]
+def test_app_registers_every_page_file() -> None:
+    files = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("[0-9]*.py"))
+    assert sorted(PAGES) == files and PAGES[0] == "pages/01_home.py"
 
 
 def test_first_start_loads_the_sample(app_env: Path) -> None:

@@ -1,0 +1,67 @@
+"""User explorer: one user's events over time, what their long- and short-term branches
+attend to in the interest hierarchy, and how the learned fusion weight came about."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from pages._shared import engine, events_key, require_model, selected_user, user_interests, user_timeline
+from recsys_core.viz import build_gate_curve, build_interest_sunburst, build_timeline
+
+eng = engine()
+version = require_model(eng)
+user = selected_user()
+st.title(f"User explorer: {user}" if user else "User explorer")
+if version is None or user is None:
+    st.stop()
+
+state = eng.user_state(user, include_simulated=True)
+events = user_timeline(eng, version, user, True, events_key())
+shares = user_interests(eng, version, user, True, events_key())
+profile = eng.profile_text(user)
+if profile:
+    st.markdown(f"> {profile}")
+if state.cold_start:
+    st.info("No usable history: " + ("recommendations come from the profile text." if state.cold_start == "profile"
+                                     else "recommendations are the most popular items."))
+
+cols = st.columns(5)
+cols[0].metric("Events", f"{len(events):,}")
+cols[1].metric("Items read (long-term)", f"{int(events['in_long'].sum()) if len(events) else 0}",
+               help="The long-term branch reads up to the last 100 distinct items, with a learned time decay")
+cols[2].metric("Items read (short-term)", f"{int(events['in_short'].sum()) if len(events) else 0}")
+cols[3].metric("Learned long-term weight", f"{state.gate:.2f}")
+cols[4].metric("Idle for", f"{(state.hours_since_last or 0) / 24:.1f} days",
+               help="Time from the user's last event to the newest event in the data (the data's 'now')")
+
+st.subheader("Timeline")
+st.plotly_chart(build_timeline(events), width="stretch", key="user.timeline")
+st.caption("One row per fine interest, coloured by theme. Faded: outside the long-term window. Orange ring: read by the short-term branch.")
+
+st.subheader("Interests, long-term against short-term")
+a, b = st.columns(2)
+a.plotly_chart(build_interest_sunburst(shares, "long", "Long-term attention"), width="stretch", key="user.long")
+b.plotly_chart(build_interest_sunburst(shares, "short", "Short-term attention"), width="stretch", key="user.short")
+fine = shares[shares["level"] == "fine"][["label", "parent_label", "long", "short", "n_items"]]
+st.dataframe(fine.rename(columns={"label": "fine interest", "parent_label": "theme", "n_items": "items"}),
+             hide_index=True, width="stretch",
+             column_config={"long": st.column_config.ProgressColumn("long-term share", format="percent", max_value=1.0),
+                            "short": st.column_config.ProgressColumn("short-term share", format="percent",
+                                                                      max_value=1.0)})
+
+st.subheader("How the learned weight came about")
+hours = np.geomspace(0.1, 24 * 120, 60)
+curve = eng.gate_response(user, hours, include_simulated=True)
+left, right = st.columns([2, 1])
+left.plotly_chart(build_gate_curve(hours, curve, state.hours_since_last, state.gate), width="stretch",
+                  key="user.gate")
+cosine = float(state.u_long @ state.u_short)
+right.markdown(
+    f"The gate reads four numbers and both interest vectors:\n\n"
+    f"- **{(state.hours_since_last or 0):,.0f} hours** since the last event\n"
+    f"- **{state.session_length}** events in the current session (30-minute gaps)\n"
+    f"- **{len(state.history)}** items in the history\n"
+    f"- **{cosine:.2f}** cosine between the long- and short-term vectors\n\n"
+    f"and gives **{state.gate:.2f}** to long-term interest. The curve shows what it would give after other idle "
+    f"times with the rest unchanged: recent activity pulls the weight towards the short-term branch.")

@@ -1,0 +1,70 @@
+"""Evaluation: the models x metrics table of a stored run, the metric against the fixed
+fusion weight (with the lab's slider value and the learned weights marked), per segment, and
+past runs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import build_key, bump_build_key, engine, evaluation_runs, evaluation_table, show_error
+from recsys_core.errors import RecsysError
+from recsys_core.viz import build_alpha_curve
+
+NAMES = {"popular": "most popular", "item_knn": "item-kNN (whole history)", "item_knn_recent": "item-kNN (last items)",
+         "content_knn": "content kNN", "long_only": "long-term only", "short_only": "short-term only",
+         "learned_gate": "learned gate"}
+
+eng = engine()
+st.title("Evaluation")
+st.caption("Time-ordered hold-out: each user's newest item is the test, the one before it picks the epochs, the "
+           "rest trains. Every model ranks the whole catalogue minus the user's own items.")
+
+runs = evaluation_runs(eng, build_key())
+if st.button("Run an evaluation" if runs.empty else "Run a new evaluation", key="eval.run",
+             type="primary" if runs.empty else "secondary", help="Trains its own model; about 4 minutes on the sample"):
+    bar = st.progress(0.0, text="starting")
+    try:
+        eng.evaluate(on_progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+    except RecsysError as exc:
+        show_error(exc)
+    else:
+        bump_build_key()
+        st.rerun()
+if runs.empty:
+    st.info("No evaluation yet.")
+    st.stop()
+
+run_ids = runs["run_id"].astype(int).tolist()
+run_id = st.selectbox("Run", run_ids, key="eval.run_id", format_func=lambda r: (
+    f"run {r}: " + str(runs.set_index("run_id").loc[r, "created_at"])[:16] + f", {runs.set_index('run_id').loc[r, 'n_users']:,} users"))
+table, config = evaluation_table(eng, int(run_id))
+metric = st.segmented_control("Metric", ["ndcg@10", "hr@10", "mrr", "ndcg@20", "hr@20"], default="ndcg@10",
+                              key="eval.metric") or "ndcg@10"
+
+main = table[table["kind"] != "sweep"].copy()
+main["model"] = main["model"].map(lambda m: NAMES.get(m, m))
+st.dataframe(main.drop(columns=["kind"]).set_index("model").style.format("{:.4f}").highlight_max(axis=0, color="#d5f5e3"),
+             width="stretch")
+
+sweep = table[table["kind"] == "sweep"].copy()
+sweep["alpha"] = sweep["model"].str.replace("alpha=", "").astype(float)
+curve = pd.DataFrame({"alpha": sweep["alpha"], "all users": sweep[metric]})
+if metric == "ndcg@10" and "ndcg@10_light" in sweep:
+    curve["light users"] = sweep["ndcg@10_light"]
+    curve["heavy users"] = sweep["ndcg@10_heavy"]
+rows = table.set_index("model")
+refs = {"learned gate": float(rows.loc["learned_gate", metric])}
+baselines = rows[rows["kind"] == "baseline"][metric]
+refs[f"best baseline ({NAMES.get(str(baselines.idxmax()), baselines.idxmax())})"] = float(baselines.max())
+chosen = st.session_state.get("lab.alpha") if not st.session_state.get("lab.learned", True) else None
+learned = config.get("learned_alpha")
+st.plotly_chart(build_alpha_curve(curve, metric, chosen, learned if isinstance(learned, dict) else None, refs),
+                width="stretch", key="eval.curve")
+light_max = config.get("light_user_max_items")
+st.caption(f"Light users have at most {light_max} training items (the median), heavy users more. The shaded band "
+           "is where the learned weights of the test users fall (10th to 90th percentile). The red line is the "
+           "lab's slider when it is not on the learned weight." + ("" if metric == "ndcg@10" else
+                                                                   " Per-segment curves are stored for NDCG@10."))
+with st.expander("Past runs"):
+    st.dataframe(runs, hide_index=True, width="stretch")

@@ -1,0 +1,113 @@
+"""2-D maps of the interest space: a UMAP projection of the served item vectors, and the
+placement of anything else (interest centroids, user vectors) on the same map.
+
+The map is drawn from the items' text vectors, the space the interest hierarchy was built in,
+so its clusters line up with the fine interests and themes. The projection is the slow part (numba compiles UMAP on first use, then about 10 s for the
+sample), so the engine computes it once per build and keeps it in DuckDB. Other points are
+placed as the similarity-weighted mean of their nearest items' map positions: cheap, stable,
+and the same for every rerun.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+_log = logging.getLogger(__name__)
+
+
+def project_umap(
+    vectors: npt.NDArray[np.float32], seed: int, n_neighbors: int = 30, min_dist: float = 0.3,
+) -> npt.NDArray[np.float32]:
+    """``(n, 2)`` UMAP coordinates of L2-normalised ``(n, d)`` vectors (cosine metric).
+
+    Deterministic given ``seed`` (UMAP then runs on one thread). Fewer than 4 points are laid
+    on a line instead, as UMAP needs a neighbourhood.
+    """
+    n = len(vectors)
+    if n < 4:
+        return np.stack([np.arange(n, dtype=np.float32), np.zeros(n, np.float32)], axis=1)
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba"))
+    import umap
+
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, metric="cosine",
+                        n_epochs=200,
+                        random_state=seed, init="spectral" if n > 20 else "random")
+    coords = reducer.fit_transform(np.asarray(vectors, dtype=np.float32))
+    return np.asarray(coords, dtype=np.float32)
+
+
+def place_points(
+    queries: npt.NDArray[np.float32], item_vecs: npt.NDArray[np.float32], coords: npt.NDArray[np.float32],
+    groups: npt.NDArray[np.int64] | None = None, k: int = 10,
+) -> npt.NDArray[np.float32]:
+    """``(m, 2)`` map positions of ``(m, d)`` query vectors: the similarity-weighted mean
+    position of each query's ``k`` most similar items. With ``groups`` (e.g. each item's fine
+    interest) only the neighbours in the best neighbour's group count, so a point never lands
+    in the empty space between two clusters."""
+    if len(queries) == 0:
+        return np.zeros((0, 2), np.float32)
+    sims = queries @ item_vecs.T
+    k = min(k, item_vecs.shape[0])
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    top_sims = np.take_along_axis(sims, top, axis=1)
+    w = np.clip(top_sims, 1e-6, None)
+    if groups is not None:
+        best = top[np.arange(len(top)), np.argmax(top_sims, axis=1)]
+        w = np.where(groups[top] == groups[best][:, None], w, 0.0)
+    return ((coords[top] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------- map frames
+
+@dataclass(frozen=True, slots=True)
+class InterestMap:
+    """One build's map. ``items``: item_id, title, x, y, fine_id, fine_label, theme_id,
+    theme_label, popularity. ``nodes``: level, node_id, label, keywords, size, parent_id, x, y
+    (a node sits at the mean position of its items)."""
+
+    build_id: int
+    items: pd.DataFrame
+    nodes: pd.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class UserOverlay:
+    """A user on the map: ``history`` (item_id, title, x, y, occurred_at, step, in_short),
+    the long-term, short-term and fused positions, and ``recommended`` (item_id, title, x, y, rank)."""
+
+    history: pd.DataFrame
+    long_xy: tuple[float, float]
+    short_xy: tuple[float, float]
+    fused_xy: tuple[float, float]
+    recommended: pd.DataFrame
+
+
+def map_frames(
+    build_id: int, item_ids: npt.NDArray[np.object_], titles: npt.NDArray[np.object_], coords: npt.NDArray[np.float32],
+    fine_of_item: npt.NDArray[np.int64], theme_of_item: npt.NDArray[np.int64], fine_labels: dict[int, str],
+    theme_labels: dict[int, str], popularity: npt.NDArray[np.float64], nodes: pd.DataFrame, shown: npt.NDArray[np.bool_],
+) -> InterestMap:
+    """Assemble the map's frames from the served arrays (``shown`` masks removed items)."""
+    items = pd.DataFrame({
+        "item_id": item_ids, "title": titles, "x": coords[:, 0], "y": coords[:, 1],
+        "fine_id": fine_of_item, "theme_id": theme_of_item,
+        "fine_label": [fine_labels.get(int(f), f"fine {f}") for f in fine_of_item],
+        "theme_label": [theme_labels.get(int(t), f"theme {t}") for t in theme_of_item],
+        "popularity": popularity.astype(np.int64),
+    })[shown].reset_index(drop=True)
+    rows = []
+    for r in nodes.itertuples(index=False):
+        key = "fine_id" if r.level == "fine" else "theme_id"
+        members = items[items[key] == r.node_id]
+        label = (fine_labels if r.level == "fine" else theme_labels).get(int(r.node_id), str(r.label))
+        rows.append({"level": r.level, "node_id": int(r.node_id), "label": label, "keywords": ", ".join(r.keywords),
+                     "size": len(members), "parent_id": None if pd.isna(r.parent_id) else int(r.parent_id),
+                     "x": float(members["x"].mean()) if len(members) else np.nan,
+                     "y": float(members["y"].mean()) if len(members) else np.nan})
+    return InterestMap(build_id, items, pd.DataFrame(rows))
