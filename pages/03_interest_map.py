@@ -48,7 +48,7 @@ overlay = None
 if show_user and selected_user():
     try:
         recs = eng.recommend(str(selected_user()), n=10, include_simulated=True)
-        overlay = eng.user_overlay(str(selected_user()), recs, include_simulated=True)
+        overlay = eng.user_overlay(str(selected_user()), recs, include_simulated=True, imap=imap)
     except RecsysError as exc:
         show_error(exc)
 _ = events_key()  # the overlay reads simulated events too

@@ -539,12 +539,13 @@ class RecsysEngine:
                           ~serving.removed)
 
     def user_overlay(self, user_id: str, recs: RecommendationList | None = None,
-                     include_simulated: bool = False) -> UserOverlay:
-        """A user's history, interest positions and recommendations on the interest map."""
+                     include_simulated: bool = False, imap: InterestMap | None = None) -> UserOverlay:
+        """A user's history, interest positions and recommendations on the interest map
+        (``imap``: the map already at hand, saves reading it again)."""
         from recsys_core.maps import UserOverlay, place_points
 
         serving = self.serving()
-        imap = self.interest_map()
+        imap = imap or self.interest_map()
         state = self.user_state(user_id, include_simulated, serving)
         coords = imap.items.set_index("item_id")[["x", "y"]]
         events = self.user_timeline(user_id, include_simulated)

@@ -94,3 +94,28 @@ def built_engine(tmp_path_factory: pytest.TempPathFactory, tiny_sample_dir: Path
     engine.build()
     yield engine
     engine.close()
+
+
+# ---------------------------------------------------------------------- app fixtures
+APP_ENV = {"RECSYS_EMBEDDING_MODEL": "hashing-64", "RECSYS_EPOCHS": "1", "RECSYS_LLM_BACKEND": "template"}
+
+
+@pytest.fixture(scope="session")
+def built_app_db(tmp_path_factory: pytest.TempPathFactory, tiny_sample_dir: Path) -> Path:
+    """The tiny shop with a built model and an evaluation run, as the app would make them
+    (hashing embedder, one epoch, template explanations), once per session."""
+    from recsys_core.config import RecsysConfig
+    from recsys_core.engine import RecsysEngine
+
+    db = tmp_path_factory.mktemp("app_base") / "built.duckdb"
+    env = {**APP_ENV, "RECSYS_DB": str(db), "RECSYS_SAMPLE_DIR": str(tiny_sample_dir)}
+    engine = RecsysEngine(RecsysConfig.from_env(env)).open()
+    try:
+        engine.load_sample()
+        engine.build()
+        engine.evaluate()
+    finally:
+        engine.close()
+    return db
+
+

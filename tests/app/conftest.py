@@ -1,5 +1,5 @@
-"""A small shop with a built model and an evaluation run, made once per test session and
-copied for every app test (pages write presets, names and simulated events)."""
+"""Every app test gets its own copy of the built shop (pages write presets, names and
+simulated events)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,7 @@ from pathlib import Path
 
 import pytest
 
-APP_ENV = {"RECSYS_EMBEDDING_MODEL": "hashing-64", "RECSYS_EPOCHS": "1", "RECSYS_LLM_BACKEND": "template"}
-
-
-@pytest.fixture(scope="session")
-def built_app_db(tmp_path_factory: pytest.TempPathFactory, tiny_sample_dir: Path) -> Path:
-    from recsys_core.config import RecsysConfig
-    from recsys_core.engine import RecsysEngine
-
-    db = tmp_path_factory.mktemp("app_base") / "built.duckdb"
-    env = {**APP_ENV, "RECSYS_DB": str(db), "RECSYS_SAMPLE_DIR": str(tiny_sample_dir)}
-    engine = RecsysEngine(RecsysConfig.from_env(env)).open()
-    try:
-        engine.load_sample()
-        engine.build()
-        engine.evaluate()
-    finally:
-        engine.close()
-    return db
+from tests.conftest import APP_ENV
 
 
 @pytest.fixture()
