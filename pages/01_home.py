@@ -50,7 +50,7 @@ status = pipeline_status(eng, eng.data_version(), build_key())
 st.subheader("Interest model")
 if status.build is None:
     st.info("No model yet. Build it to see interests, user vectors and recommendations "
-            "(about 3 minutes on the sample shop; the text vectors are kept, so rebuilds are faster).")
+            "(about 4 minutes on the sample shop; the text vectors are kept, so rebuilds are faster).")
 else:
     b, stats = status.build, status.build.stats
     cols = st.columns(4)

@@ -44,8 +44,12 @@ metric = st.segmented_control("Metric", ["ndcg@10", "hr@10", "mrr", "ndcg@20", "
 
 main = table[table["kind"] != "sweep"].copy()
 main["model"] = main["model"].map(lambda m: NAMES.get(m, m))
-st.dataframe(main.drop(columns=["kind"]).set_index("model").style.format("{:.4f}").highlight_max(axis=0, color="#d5f5e3"),
-             width="stretch")
+shown = main.drop(columns=["kind"]).set_index("model")
+lower_better = [c for c in shown.columns if c.startswith("calibration")]
+st.dataframe(shown.style.format("{:.4f}")
+             .highlight_max(subset=[c for c in shown.columns if c not in lower_better], color="#d5f5e3")
+             .highlight_min(subset=lower_better, color="#d5f5e3"), width="stretch")
+st.caption("Green: best value in each column (for calibration KL the lowest).")
 
 sweep = table[table["kind"] == "sweep"].copy()
 sweep["alpha"] = sweep["model"].str.replace("alpha=", "").astype(float)

@@ -143,7 +143,7 @@ def require_model(eng: RecsysEngine) -> str | None:
         show_error(exc, "Rebuild the model on the Overview page.")
         return None
     if not version:
-        st.info("No model yet. Build it on the **Overview** page (about 3 minutes on the sample shop).",
+        st.info("No model yet. Build it on the **Overview** page (about 4 minutes on the sample shop).",
                 icon=":material/model_training:")
         st.page_link("pages/01_home.py", label="Go to the Overview", icon=":material/dashboard:")
         return None
