@@ -185,3 +185,18 @@ def set_params(**values: object) -> None:
 
 def flag(raw: str) -> bool:
     return raw.lower() in ("1", "true", "yes", "on")
+
+
+def save_upload(upload: object) -> str:
+    """Write an uploaded file to this session's temporary folder (keeping its name, whose
+    extension tells the reader the format) and return the path."""
+    import tempfile
+    from pathlib import Path
+
+    folder = st.session_state.get("upload_dir")
+    if folder is None or not Path(folder).exists():
+        folder = tempfile.mkdtemp(prefix="recsys_upload_")
+        st.session_state["upload_dir"] = folder
+    target = Path(folder) / Path(str(upload.name)).name  # type: ignore[attr-defined]
+    target.write_bytes(upload.getvalue())  # type: ignore[attr-defined]
+    return str(target)

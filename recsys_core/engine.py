@@ -21,7 +21,7 @@ import pandas as pd
 
 from recsys_core.config import ExplainConfig, RecsysConfig
 from recsys_core.data.frames import data_clock, load_user_events, user_fingerprint
-from recsys_core.data.importers import ImportReport, Progress
+from recsys_core.data.importers import ImportPlan, ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
 from recsys_core.embeddings.base import Embedder
@@ -155,6 +155,43 @@ class RecsysEngine:
         with self.store.cursor() as cur:
             return cur.execute(queries[table], [search, f"%{search}%", search, int(n)]).df()
 
+
+    def file_columns(self, path: str, kind: str) -> tuple[list[str], dict[str, str], list[str]]:
+        """A file's columns and which field each would fill, for a column-mapping form.
+
+        Args:
+            path: The file (CSV, TSV, Parquet or JSON Lines).
+            kind: "items", "interactions" or "users".
+
+        Returns:
+            (the file's columns, {field: guessed column}, the fields of this kind, required first).
+
+        Raises:
+            ImportValidationError: The file cannot be read.
+        """
+        from recsys_core.data.readers import read_table
+        from recsys_core.data.validate import INTERACTION_FIELDS, ITEM_FIELDS, USER_FIELDS, resolve_columns
+
+        fields = {"items": ITEM_FIELDS, "interactions": INTERACTION_FIELDS, "users": USER_FIELDS}[kind]
+        table = read_table(path, max_field_bytes=self.config.imports.max_field_bytes)
+        guessed, _ = resolve_columns(table, fields)
+        return list(table.frame.columns), guessed, [f.name for f in fields]
+
+    def check_import(
+        self, items: str | None = None, interactions: str | None = None, users: str | None = None,
+        columns: dict[str, dict[str, str]] | None = None, replace: bool = False,
+    ) -> ImportPlan:
+        """Read and check files without writing: the plan lists every problem (file, row,
+        column) or holds the checked rows ready for :meth:`commit_import`."""
+        from recsys_core.data.importers import plan_files
+
+        return plan_files(self.store, items, interactions, users, columns, self.config.imports, replace=replace)
+
+    def commit_import(self, plan: ImportPlan, replace: bool = False, on_progress: Progress | None = None) -> ImportReport:
+        """Write a checked plan in one transaction (nothing is written if it has problems)."""
+        from recsys_core.data.importers import commit_plan
+
+        return commit_plan(self.store, plan, replace=replace, on_progress=on_progress)
 
     # ------------------------------------------------------------------ models
     @property

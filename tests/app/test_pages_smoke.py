@@ -75,3 +75,33 @@ def test_home_builds_the_model_with_progress_and_shows_its_status(
     assert int(values["Fine interests"]) > 1 and int(values["Users modelled"].replace(",", "")) > 100
     assert any("hashing-64" in c.value for c in at.caption)
     assert at.button(key="home.build").label == "Rebuild the model"
+
+
+def test_data_page_checks_files_before_importing_and_a_bad_file_changes_nothing(app_env: Path, tmp_path: Path) -> None:
+    items = tmp_path / "more_items.csv"
+    items.write_text("sku,name,description\nNEW1,Trail stove,A small stove\nNEW2,Camp mug,Enamel mug\n")
+    events = tmp_path / "more_events.csv"
+    events.write_text("customer,sku,when\nU0001,NEW1,2026-07-01T10:00:00Z\nU0002,NEW2,yesterday\n")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/02_data.py").run()
+    at.radio(key="data.source").set_value("Paths on the server").run()
+    at.text_input(key="data.path_items").input(str(items)).run()
+    at.text_input(key="data.path_interactions").input(str(events)).run()
+    assert at.selectbox(key="data.map_items_item_id").value == "sku"  # columns found by their names
+    assert at.selectbox(key="data.map_interactions_user_id").value == "(none)"  # "customer" is not a known name
+    at.selectbox(key="data.map_interactions_user_id").set_value("customer").run()  # ... so it is mapped by hand
+    at.selectbox(key="data.map_interactions_timestamp").set_value("when").run()
+    at.button(key="data.check").click().run()
+    assert not at.exception, at.exception
+    problems = at.dataframe[-1].value
+    assert list(problems.columns) == ["file", "row", "column", "problem"]
+    assert problems.iloc[0]["row"] == 2 and problems.iloc[0]["column"] == "when"
+    assert not [b for b in at.button if b.key == "data.commit"]  # no import while problems remain
+    events.write_text("customer,sku,when\nU0001,NEW1,2026-07-01T10:00:00Z\nU0002,NEW2,2026-07-02T10:00:00Z\n")
+    at.button(key="data.check").click().run()
+    assert any("Ready: 2 items" in s.value for s in at.success)
+    at.button(key="data.commit").click().run()
+    assert not at.exception, at.exception
+    assert any("Imported:" in s.value for s in at.success)
+    at.text_input(key="data.search").input("Trail stove").run()
+    assert at.dataframe[0].value["item_id"].tolist() == ["NEW1"]

@@ -1,0 +1,102 @@
+"""The engine's answers for the dashboard: map positions, user profiles, list comparisons,
+selections and presets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from recsys_core.compare import diff_lists
+from recsys_core.errors import InvalidArgumentError
+from recsys_core.maps import place_points
+
+Engine = Any
+
+
+def _user(engine: Engine) -> str:
+    with engine.store.cursor() as cur:
+        return str(cur.execute("SELECT user_id FROM interactions GROUP BY ALL HAVING count(*) >= 8 "
+                               "ORDER BY user_id LIMIT 1").fetchall()[0][0])
+
+
+def test_diff_lists_names_new_dropped_and_moved_items() -> None:
+    d = diff_lists(["a", "b", "c", "d"], ["b", "a", "e", "d"])
+    assert d.new == ("e",) and d.dropped == ("c",) and d.moves == {"b": (2, 1), "a": (1, 2)}
+    assert diff_lists(["a"], ["a"]).is_empty
+
+
+def test_a_point_lands_inside_the_cluster_of_its_best_neighbour() -> None:
+    vecs = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    coords = np.array([[0, 0], [1, 0], [10, 10], [11, 10]], np.float32)
+    groups = np.array([0, 0, 1, 1])
+    query = np.array([[0.75, 0.66]], np.float32)  # nearer to cluster 0, not far from cluster 1
+    free = place_points(query, vecs, coords, k=4)
+    kept = place_points(query, vecs, coords, groups, k=4)
+    assert 2 < free[0, 0] < 9  # a plain weighted mean falls between the clusters
+    assert kept[0, 0] <= 1 and kept[0, 1] == 0  # with groups it stays in cluster 0
+
+
+def test_interest_map_is_stored_once_per_build(built_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = built_engine.interest_map()
+    assert len(first.items) == len(built_engine.serving().item_ids)
+    assert set(first.nodes["level"]) == {"fine", "theme"} and first.nodes[["x", "y"]].notna().all().all()
+    import recsys_core.maps as maps
+
+    monkeypatch.setattr(maps, "project_umap", lambda *a, **k: pytest.fail("projected twice"))
+    again = built_engine.interest_map()
+    assert np.allclose(again.items[["x", "y"]].to_numpy(), first.items[["x", "y"]].to_numpy())
+
+
+def test_user_overlay_interest_shares_and_timeline_agree(built_engine: Engine) -> None:
+    user = _user(built_engine)
+    recs = built_engine.recommend(user, n=5)
+    overlay = built_engine.user_overlay(user, recs)
+    assert len(overlay.recommended) == 5 and overlay.recommended[["x", "y"]].notna().all().all()
+    shares = built_engine.user_interests(user)
+    for level in ("fine", "theme"):
+        part = shares[shares["level"] == level]
+        assert part["long"].sum() == pytest.approx(1.0, abs=1e-5)
+        assert part["short"].sum() == pytest.approx(1.0, abs=1e-5)
+    events = built_engine.user_timeline(user)
+    assert events["in_short"].sum() >= 1 and events[events["in_short"]]["in_long"].all()
+    assert events["occurred_at"].is_monotonic_increasing
+
+
+def test_gate_response_matches_the_state_at_its_own_idle_time(built_engine: Engine) -> None:
+    user = _user(built_engine)
+    state = built_engine.user_state(user)
+    at_now = built_engine.gate_response(user, np.array([state.hours_since_last]))
+    assert at_now[0] == pytest.approx(state.gate, abs=1e-4)
+    curve = built_engine.gate_response(user, np.geomspace(0.1, 5000, 20))
+    assert ((curve >= 0) & (curve <= 1)).all()
+
+
+def test_describe_items_summarises_a_selection(built_engine: Engine) -> None:
+    imap = built_engine.interest_map()
+    fine = int(imap.items["fine_id"].mode()[0])
+    chosen = imap.items[imap.items["fine_id"] == fine]["item_id"].tolist()[:6]
+    items, counts, keywords = built_engine.describe_items(chosen)
+    assert sorted(items["item_id"]) == sorted(chosen)
+    assert items["popularity"].is_monotonic_decreasing
+    assert counts["items"].sum() == len(chosen) and len(counts) == 1 and keywords
+
+
+def test_presets_round_trip_and_compare(built_engine: Engine) -> None:
+    built_engine.save_preset(" long  view ", {"alpha": 0.9, "n": 5})
+    built_engine.save_preset("recent", {"alpha": 0.1, "n": 5})
+    assert built_engine.presets()["long view"] == {"alpha": 0.9, "n": 5}
+    with pytest.raises(InvalidArgumentError):
+        built_engine.save_preset("   ", {})
+    user = _user(built_engine)
+    a, b = built_engine.recommend(user, n=5, alpha=0.9), built_engine.recommend(user, n=5, alpha=0.1)
+    overlap, table = built_engine.compare_lists(a, b)
+    shared = len({r.item_id for r in a.items} & {r.item_id for r in b.items})
+    assert overlap["shared"] == shared
+    row = table.set_index("metric").loc["long-term share"]
+    assert row["a"] > row["b"] and row["b - a"] == pytest.approx(row["b"] - row["a"])
+    built_engine.delete_preset("long view")
+    built_engine.delete_preset("recent")
+    assert built_engine.presets() == {}
