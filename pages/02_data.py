@@ -71,7 +71,8 @@ with load:
             st.error(f"{len(plan.problems)} problem(s); nothing can be imported until they are fixed.",
                      icon=":material/error:")
             st.dataframe(pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "problem": p.message}
-                                       for p in plan.problems]), hide_index=True, width="stretch")
+                                       for p in plan.problems]), hide_index=True, width="stretch",
+                         column_config={"problem": st.column_config.TextColumn(width="large")})
         else:
             counts = plan.row_counts()
             st.success("Ready: " + ", ".join(f"{n:,} {k}" for k, n in counts.items() if n), icon=":material/check:")

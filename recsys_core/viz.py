@@ -143,7 +143,7 @@ def build_interest_map(
     fig.update_layout(dragmode="lasso", legend={"itemsizing": "constant", "font": {"size": 11}})
     fig = _style(fig, height)
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.01, "xanchor": "left", "yanchor": "top"},
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+                      margin={"l": 10, "r": 10, "t": 36, "b": 10})  # room above for the mode bar
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
     return fig

@@ -159,3 +159,23 @@ def test_moving_the_fusion_slider_changes_the_list(browser: Any, server: str) ->
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
     assert errors == [], errors
+
+
+def test_a_lasso_on_the_map_summarises_the_selected_items(browser: Any, server: str) -> None:
+    errors: list[str] = []
+    page = _open(browser, server, "interest_map?overlay=0", errors)
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    cx, cy, r = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, min(area["width"], area["height"]) / 3
+    page.mouse.move(cx - r, cy - r)
+    page.mouse.down()
+    for dx, dy in ((r, -r), (r, r), (-r, r), (-r, -r)):
+        page.mouse.move(cx + dx, cy + dy, steps=8)
+    page.mouse.up()
+    _idle(page)
+    heading = page.get_by_role("heading", name=re.compile(r"\d+ selected items"))
+    heading.wait_for(timeout=60_000)
+    assert int(heading.inner_text().split()[0]) > 0
+    assert page.get_by_text("Top keywords:").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "interest_map_selection.png"), full_page=True)
+    page.close()
+    assert errors == [], errors
