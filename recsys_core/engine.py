@@ -508,6 +508,9 @@ class RecsysEngine:
         done = name_interests(
             self.store, serving.build.build_id, serving.nodes, titles, backend, self.config.explain.timeout_seconds,
             (lambda f, detail: on_progress(f"naming interests: {detail}", f)) if on_progress else None)
+        warm = getattr(backend, "warm", None)
+        if callable(warm):
+            warm()
         self.serving()  # picks the new names up
         return done
 

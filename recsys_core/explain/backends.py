@@ -94,11 +94,22 @@ class LocalLlamaBackend:
             # the sentence goes on after the candidate's title with a verb, not a list ("X and ...")
             self._no_list = np.array(sorted({t for w in (" and", ",", " or", " &", " with", " as")
                                              for t in self._llm.tokenize(w.encode(), add_bos=False)}), dtype=np.int64)
-            # read the fixed instructions and examples once, so each explanation only reads its facts
-            self._llm(completion_prompt_head(), max_tokens=1, temperature=0.0)
+            self._read_prompt_head()
             self.load_seconds = time.perf_counter() - t0
             _log.info("local LLM loaded from %s in %.1f s", path, self.load_seconds)
         return self._llm
+
+    def _read_prompt_head(self) -> None:
+        """Read the fixed instructions and examples, so an explanation only reads its facts
+        (llama.cpp reuses the longest common prefix of consecutive prompts)."""
+        self._llm(completion_prompt_head(), max_tokens=1, temperature=0.0)
+
+    def warm(self) -> None:
+        """Put the explanation prompt back in the context after other work (naming interests
+        leaves its own prompt there, and the next explanation would pay for reading the head)."""
+        with self._lock:
+            if self._llm is not None:
+                self._read_prompt_head()
 
     def _generate(self, prompt: str, max_tokens: int, timeout: float, on_token: OnToken | None,
                   quotes: bool = True) -> str:

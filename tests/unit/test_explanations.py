@@ -308,3 +308,32 @@ def test_the_local_model_does_not_follow_instructions_in_item_text(local_engine:
     written = e.text if e.source == "llm" else e.llm_text
     assert written and written.startswith("Because")
     assert "deals.example.com" not in e.text and "free gift" not in e.text.lower()
+
+
+def test_naming_leaves_the_local_model_ready_for_explanations(built_engine: Engine) -> None:
+    class Namer:
+        name, model = "fake", "fake-1"
+
+        def __init__(self) -> None:
+            self.warmed = 0
+            self.count = 0
+
+        def name_group(self, keywords: list[str], examples: list[str], timeout: float) -> str:
+            self.count += 1
+            return f"Group {chr(97 + self.count // 26)}{chr(97 + self.count % 26)}"
+
+        def write(self, facts: Any, timeout: float, on_token: Any = None) -> str:
+            raise AssertionError("not used")
+
+        def warm(self) -> None:
+            self.warmed += 1
+
+    fake = Namer()
+    built_engine.explainer.backend = fake
+    try:
+        built_engine.name_interests()
+        assert fake.count == len(built_engine.serving().nodes) and fake.warmed == 1
+    finally:
+        with built_engine.store.transaction() as cur:
+            cur.execute("DELETE FROM interest_names")
+        built_engine.configure_explanations(ExplainConfig(backend="template"))
