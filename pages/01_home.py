@@ -11,9 +11,8 @@ from pages._shared import (
     engine,
     overview,
     pipeline_status,
-    show_error,
+    run_with_progress,
 )
-from recsys_core.errors import RecsysError
 from recsys_core.viz import build_events_over_time, build_top_categories
 
 BASELINE_NAMES = {"popular": "most popular", "item_knn": "item-kNN on the whole history",
@@ -76,14 +75,10 @@ if ev is not None:
 label = "Build the model" if status.build is None else "Rebuild the model"
 if st.button(label, key="home.build", type="primary" if status.build is None else "secondary",
              help="Embed item texts, build the interest hierarchy and train the long/short-term model"):
-    bar = st.progress(0.0, text="starting")
-    try:
-        report = eng.build(on_progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
-    except RecsysError as exc:
-        show_error(exc, "Check that the data has items and users with at least two events each.")
-    else:
+    report = run_with_progress(lambda progress: eng.build(on_progress=progress),
+                               "Check that the data has items and users with at least two events each.")
+    if report is not None:
         bump_build_key()
-        st.success(f"Build {report.build_id} done in {report.seconds['total']:.0f} s.")
         st.rerun()
 
 with st.expander("Database"):
@@ -92,12 +87,6 @@ with st.expander("Database"):
     )
     if st.button("Load the sample data again", key="home.reload_sample",
                  help="Replaces everything in the database with the shipped sample shop"):
-        bar = st.progress(0.0, text="starting")
-        try:
-            eng.load_sample(on_progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
-        except RecsysError as exc:
-            show_error(exc)
-        else:
+        if run_with_progress(lambda progress: eng.load_sample(on_progress=progress)) is not None:
             clear_data_caches()
-            st.success("Sample data loaded.")
             st.rerun()

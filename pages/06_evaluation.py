@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import build_key, bump_build_key, engine, evaluation_runs, evaluation_table, show_error
-from recsys_core.errors import RecsysError
+from pages._shared import build_key, bump_build_key, engine, evaluation_runs, evaluation_table, run_with_progress
 from recsys_core.viz import build_alpha_curve
 
 NAMES = {"popular": "most popular", "item_knn": "item-kNN (whole history)", "item_knn_recent": "item-kNN (last items)",
@@ -23,12 +22,7 @@ st.caption("Time-ordered hold-out: each user's newest item is the test, the one 
 runs = evaluation_runs(eng, build_key())
 if st.button("Run an evaluation" if runs.empty else "Run a new evaluation", key="eval.run",
              type="primary" if runs.empty else "secondary", help="Trains its own model; about 4 minutes on the sample"):
-    bar = st.progress(0.0, text="starting")
-    try:
-        eng.evaluate(on_progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
-    except RecsysError as exc:
-        show_error(exc)
-    else:
+    if run_with_progress(lambda progress: eng.evaluate(on_progress=progress)) is not None:
         bump_build_key()
         st.rerun()
 if runs.empty:

@@ -135,6 +135,17 @@ def show_error(exc: RecsysError, what_to_do: str = "") -> None:
     st.error(f"{exc}" + (f"\n\n{what_to_do}" if what_to_do else ""), icon=":material/error:")
 
 
+def run_with_progress(step: Callable[[Callable[[str, float], None]], T], what_to_do: str = "") -> T | None:
+    """Run a long engine step with a progress bar fed by its callback; a RecsysError becomes
+    a readable message (and None), never a traceback."""
+    bar = st.progress(0.0, text="starting")
+    try:
+        return step(lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+    except RecsysError as exc:
+        show_error(exc, what_to_do)
+        return None
+
+
 def require_model(eng: RecsysEngine) -> str | None:
     """The model version, or None after telling the analyst to build first (pages then stop)."""
     try:
