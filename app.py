@@ -16,7 +16,7 @@ from pages._shared import (
     show_error,
     users,
 )
-from recsys_core.errors import RecsysError
+from recsys_core.errors import ConfigError, RecsysError
 
 st.set_page_config(page_title="Interest explorer", page_icon="🧭", layout="wide")
 
@@ -29,6 +29,9 @@ try:
             status.update(label="Sample data loaded", state="complete", expanded=False)
         clear_data_caches()
         st.rerun()
+except ConfigError as exc:
+    show_error(exc, "Fix that environment variable (or unset it for the default) and start the app again.")
+    st.stop()
 except RecsysError as exc:
     show_error(exc, "The app could not open its database. Fix the problem above and reload the page.")
     st.stop()

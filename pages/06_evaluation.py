@@ -7,7 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import build_key, bump_build_key, engine, evaluation_runs, evaluation_table, run_with_progress
+from pages._shared import (
+    build_key,
+    bump_build_key,
+    engine,
+    evaluation_comparison,
+    evaluation_runs,
+    evaluation_table,
+    run_with_progress,
+)
 from recsys_core.viz import build_alpha_curve
 
 NAMES = {"popular": "most popular", "item_knn": "item-kNN (whole history)", "item_knn_recent": "item-kNN (last items)",
@@ -37,13 +45,23 @@ metric = st.segmented_control("Metric", ["ndcg@10", "hr@10", "mrr", "ndcg@20", "
                               key="eval.metric") or "ndcg@10"
 
 main = table[table["kind"] != "sweep"].copy()
+versus = evaluation_comparison(eng, int(run_id)).set_index("model")
+VERDICTS = {"better": "gate better", "worse": "gate worse", "tie": "no clear gap"}
+if not versus.empty:
+    main["gate vs this, NDCG@10"] = main["model"].map(lambda m: (
+        f"{versus.loc[m, 'delta']:+.4f} ({versus.loc[m, 'low']:+.4f} to {versus.loc[m, 'high']:+.4f}): "
+        f"{VERDICTS[str(versus.loc[m, 'verdict'])]}") if m in versus.index else "")
 main["model"] = main["model"].map(lambda m: NAMES.get(m, m))
 shown = main.drop(columns=["kind"]).set_index("model")
-lower_better = [c for c in shown.columns if c.startswith("calibration")]
-st.dataframe(shown.style.format("{:.4f}")
-             .highlight_max(subset=[c for c in shown.columns if c not in lower_better], color="#d5f5e3")
+numeric = [c for c in shown.columns if c != "gate vs this, NDCG@10"]
+lower_better = [c for c in numeric if c.startswith("calibration")]
+st.dataframe(shown.style.format("{:.4f}", subset=numeric)
+             .highlight_max(subset=[c for c in numeric if c not in lower_better], color="#d5f5e3")
              .highlight_min(subset=lower_better, color="#d5f5e3"), width="stretch")
-st.caption("Green: best value in each column (for calibration KL the lowest).")
+confidence = eng.config.evaluation.confidence
+st.caption("Green: best value in each column (for calibration KL the lowest). The last column is the learned gate's "
+           f"NDCG@10 minus the model's, with a {confidence:.0%} paired bootstrap interval over the test users: when "
+           "the interval covers zero, the gap is within the noise of this many users.")
 
 sweep = table[table["kind"] == "sweep"].copy()
 sweep["alpha"] = sweep["model"].str.replace("alpha=", "").astype(float)

@@ -101,6 +101,11 @@ def evaluation_table(_engine: RecsysEngine, run_id: int) -> tuple[pd.DataFrame, 
     return _engine.evaluation_table(run_id)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def evaluation_comparison(_engine: RecsysEngine, run_id: int) -> pd.DataFrame:
+    return _engine.evaluation_comparison(run_id)
+
+
 def build_key() -> int:
     return int(st.session_state.get(BUILD_KEY, 0))
 

@@ -350,18 +350,25 @@ def cmd_event(args: argparse.Namespace, config: RecsysConfig) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
-    report: Any = _run_with_bar(_with_training_args(config, args), "evaluate",
-                                lambda engine, bar: engine.evaluate(on_progress=bar))
+    def evaluate(engine: Any, bar: Any) -> tuple[Any, Any]:
+        report = engine.evaluate(on_progress=bar)
+        return report, engine.evaluation_comparison(report.run_id)
+
+    result: Any = _run_with_bar(_with_training_args(config, args), "evaluate", evaluate)
+    report, versus = result
     table = report.table
     if args.json:
         print(json.dumps({"run_id": report.run_id, "n_users": report.n_users, "seconds": round(report.seconds, 1),
-                          "learned_alpha": report.learned_alpha, "models": table.to_dict(orient="records")},
-                         indent=1))
+                          "learned_alpha": report.learned_alpha, "models": table.to_dict(orient="records"),
+                          "learned_gate_versus": versus.to_dict(orient="records")}, indent=1))
         return 0
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
         print(table.drop(columns=["kind"]).set_index("model").to_string())
+        print(f"\nLearned gate minus each model, NDCG@10, {config.evaluation.confidence:.0%} paired bootstrap "
+              "over users (tie: the interval covers zero):")
+        print(versus.set_index("model").to_string())
     la = report.learned_alpha
     print(f"\nRun {report.run_id}: {report.n_users:,} users, leave-last-out, full ranking over the catalogue, "
           f"{report.seconds:.0f} s. Learned alpha: mean {la['mean']:.2f}, median {la['median']:.2f} "
@@ -486,10 +493,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    config = RecsysConfig.from_env()
-    if getattr(args, "db", None):
-        config = config.with_db(args.db)
     try:
+        config = RecsysConfig.from_env()
+        if getattr(args, "db", None):
+            config = config.with_db(args.db)
         return int(args.func(args, config))
     except RecsysError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,8 +8,12 @@ and vary with :func:`dataclasses.replace`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from recsys_core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = Path("data") / "recsys.duckdb"
@@ -131,6 +135,8 @@ class EvaluationConfig:
     recent_items: int = 3  # history length of the "recent items" kNN baseline
     alpha_steps: int = 11  # fixed alphas 0, 0.1, ..., 1
     light_user_max_items: int | None = None  # "light" users have at most this many items; None = the median
+    bootstrap_samples: int = 2000  # paired bootstrap over users for "is this gap real?"
+    confidence: float = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,19 +212,41 @@ class RecsysConfig:
         if env.get("RECSYS_SAMPLE_DIR"):
             cfg = replace(cfg, sample_dir=Path(env["RECSYS_SAMPLE_DIR"]))
         if env.get("RECSYS_SEED"):
-            cfg = replace(cfg, seed=int(env["RECSYS_SEED"]))
+            cfg = replace(cfg, seed=_env_number(env, "RECSYS_SEED", int, minimum=0))
         if env.get("RECSYS_THREADS"):
-            n = int(env["RECSYS_THREADS"])
+            n = _env_number(env, "RECSYS_THREADS", int, minimum=1)
             cfg = replace(cfg, torch_threads=n, store=replace(cfg.store, threads=n))
         if env.get("RECSYS_EPOCHS"):
-            cfg = replace(cfg, model=replace(cfg.model, epochs=int(env["RECSYS_EPOCHS"])))
+            cfg = replace(cfg, model=replace(cfg.model, epochs=_env_number(env, "RECSYS_EPOCHS", int, minimum=1)))
         if env.get("RECSYS_EMBEDDING_MODEL"):
             cfg = replace(cfg, embedding=replace(cfg.embedding, model=env["RECSYS_EMBEDDING_MODEL"]))
         url = env.get("RECSYS_LLM_URL") or None
-        backend = env.get("RECSYS_LLM_BACKEND") or ("openai" if url else cfg.explain.backend)
+        backend = (env.get("RECSYS_LLM_BACKEND") or ("openai" if url else cfg.explain.backend)).strip().lower()
+        if backend not in ("local", "openai", "template"):
+            raise ConfigError(f"RECSYS_LLM_BACKEND={env.get('RECSYS_LLM_BACKEND')!r} is not a backend: use local "
+                              "(the packaged model), openai (with RECSYS_LLM_URL) or template (no LLM)")
+        if backend == "openai" and not url:
+            raise ConfigError("RECSYS_LLM_BACKEND=openai needs RECSYS_LLM_URL, the endpoint's base URL "
+                              "(for example http://localhost:11434/v1)")
+        timeout = cfg.explain.timeout_seconds
+        if env.get("RECSYS_LLM_TIMEOUT"):
+            timeout = _env_number(env, "RECSYS_LLM_TIMEOUT", float, minimum=0.1)
         cfg = replace(cfg, explain=replace(
             cfg.explain, backend=backend, endpoint_url=url,
             endpoint_model=env.get("RECSYS_LLM_MODEL") or cfg.explain.endpoint_model,
             endpoint_key=env.get("RECSYS_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None,
-            timeout_seconds=float(env.get("RECSYS_LLM_TIMEOUT") or cfg.explain.timeout_seconds)))
+            timeout_seconds=timeout))
         return cfg
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: type[int] | type[float],
+                minimum: float) -> Any:
+    """``env[name]`` as an int or float of at least ``minimum``, or a ConfigError naming the variable."""
+    raw = env[name].strip()
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not {'a whole number' if kind is int else 'a number'}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
+    return value

@@ -696,6 +696,14 @@ class RecsysEngine:
             raise InvalidArgumentError(f"no evaluation run {run_id}")
         return load_run_table(self.store, run_id), json.loads(rows[0][0])
 
+    def evaluation_comparison(self, run_id: int, reference: str = "learned_gate") -> pd.DataFrame:
+        """``reference`` minus each other model of a run on NDCG@10, per user, with a paired
+        bootstrap interval and a verdict (better / worse / tie) from the reference's side."""
+        from recsys_core.evaluation.runner import load_run_comparison
+
+        self.evaluation_table(run_id)  # a clear error for an unknown run
+        return load_run_comparison(self.store, run_id, reference, self.config.evaluation)
+
     def evaluate(self, on_progress: Progress | None = None) -> EvaluationReport:
         """Run the leave-last-out evaluation (trains its own model on the training part) and store it."""
         from recsys_core.evaluation.runner import run_evaluation

@@ -71,3 +71,7 @@ class UnknownItemError(RecsysError):
 
 class InvalidArgumentError(RecsysError, ValueError):
     """A call's argument is out of range (alpha, list length, diversity)."""
+
+
+class ConfigError(RecsysError, ValueError):
+    """A setting (usually a ``RECSYS_*`` environment variable) has a value the engine cannot use."""

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from recsys_core.config import RecsysConfig
+from recsys_core.config import EvaluationConfig, RecsysConfig
 from recsys_core.data.frames import load_catalogue, load_events, load_review_texts
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
@@ -29,6 +29,7 @@ from recsys_core.embeddings.features import item_features
 from recsys_core.errors import ModelFitError
 from recsys_core.evaluation import metrics as M
 from recsys_core.evaluation.baselines import ContentKNNScorer, ItemKNNScorer, PopularScorer
+from recsys_core.evaluation.significance import compare_models
 from recsys_core.interests.sequences import build_sequences, drop_last
 
 _log = logging.getLogger(__name__)
@@ -204,6 +205,17 @@ def load_run_table(store: Store, run_id: int) -> pd.DataFrame:
     with store.cursor() as cur:
         rows = cur.execute("SELECT summary FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchall()
     return pd.DataFrame(json.loads(rows[0][0])) if rows else pd.DataFrame()
+
+
+def load_run_comparison(store: Store, run_id: int, reference: str, config: EvaluationConfig) -> pd.DataFrame:
+    """``reference`` against every other model of a run on per-user NDCG@10, with paired bootstrap
+    intervals (see significance.py). Empty when the run has no per-user rows."""
+    with store.cursor() as cur:
+        per_user = cur.execute("SELECT model, user_id, ndcg_10 FROM evaluation_users WHERE run_id = ?", [run_id]).df()
+    if per_user.empty:
+        return pd.DataFrame(columns=["model", "delta", "low", "high", "verdict"])
+    return compare_models(per_user, reference, samples=config.bootstrap_samples, confidence=config.confidence,
+                          seed=run_id)
 
 
 def latest_headline(store: Store) -> dict[str, object] | None:

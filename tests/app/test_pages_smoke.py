@@ -48,6 +48,20 @@ def test_each_page_renders(app_env: Path, page: str) -> None:
     assert not at.exception, at.exception
 
 
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("RECSYS_LLM_TIMEOUT", "four", "RECSYS_LLM_TIMEOUT='four' is not a number"),
+    ("RECSYS_LLM_BACKEND", "openai", "needs RECSYS_LLM_URL"),
+])
+def test_a_bad_setting_is_a_readable_message_not_a_traceback(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert expected in at.error[0].value and "start the app again" in at.error[0].value
+    assert not app_env.exists()  # nothing was opened or written
+
+
 def test_data_page_search_filters_rows(app_env: Path) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("pages/02_data.py").run()

@@ -61,6 +61,8 @@ def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixt
     assert main(["--db", str(cli_db), "evaluate", "--epochs", "1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {m["model"] for m in result["models"]} >= {"popular", "item_knn_recent", "learned_gate", "alpha=0.5"}
+    assert {v["model"] for v in result["learned_gate_versus"]} == {m["model"] for m in result["models"]} - {"learned_gate"}
+    assert {v["verdict"] for v in result["learned_gate_versus"]} <= {"better", "worse", "tie"}
 
 
 def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pytest.CaptureFixture[str],
@@ -70,6 +72,23 @@ def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pyt
     monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-32")
     assert main(["--db", str(cli_db), "recommend", "--user", "U0001"]) == 1
     assert "RECSYS_EMBEDDING_MODEL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("RECSYS_THREADS", "two", "RECSYS_THREADS='two' is not a whole number"),
+    ("RECSYS_EPOCHS", "0", "RECSYS_EPOCHS='0' must be at least 1"),
+    ("RECSYS_LLM_TIMEOUT", "4s", "RECSYS_LLM_TIMEOUT='4s' is not a number"),
+    ("RECSYS_LLM_BACKEND", "gpt", "is not a backend"),
+    ("RECSYS_LLM_BACKEND", "openai", "needs RECSYS_LLM_URL"),
+])
+def test_a_bad_environment_variable_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+                                                    expected: str) -> None:
+    monkeypatch.delenv("RECSYS_LLM_URL", raising=False)
+    monkeypatch.setenv(name, value)
+    assert main(["--db", str(tmp_path / "x.duckdb"), "info"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and expected in err and "Traceback" not in err
 
 
 def test_evaluate_on_an_empty_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pytest
 
+from recsys_core.errors import InvalidArgumentError
 from recsys_core.evaluation.runner import BASELINES, MODEL_VARIANTS, load_run_table, load_runs
+from recsys_core.evaluation.significance import paired_bootstrap
 from recsys_core.interests.sequences import build_sequences, drop_last
 
 
@@ -38,6 +42,15 @@ def test_evaluation_reports_all_models_and_stores_the_run(built_engine: Any) -> 
     assert n_users == report.n_users and n_rows == n_users * len(table)
     assert segments <= {"light", "heavy"}
 
+    versus = built_engine.evaluation_comparison(report.run_id).set_index("model")
+    assert set(versus.index) == set(table.index) - {"learned_gate"}
+    assert np.allclose(versus["delta"], table.loc["learned_gate", "ndcg@10"] - table.loc[versus.index, "ndcg@10"])
+    assert (versus["low"] <= versus["delta"]).all() and (versus["delta"] <= versus["high"]).all()
+    # the same rows every time (the resampling is seeded by the run)
+    pd.testing.assert_frame_equal(versus, built_engine.evaluation_comparison(report.run_id).set_index("model"))
+    with pytest.raises(InvalidArgumentError):
+        built_engine.evaluation_comparison(report.run_id + 99)
+
 
 def test_held_out_items_are_never_in_the_training_part(built_engine: Any) -> None:
     from recsys_core.data.frames import load_catalogue, load_events
@@ -53,3 +66,17 @@ def test_held_out_items_are_never_in_the_training_part(built_engine: Any) -> Non
         assert days.max() <= test.days[row]
     assert len(np.intersect1d(val.users, test.users)) == len(val.users)
     assert train.lengths().sum() == history.lengths().sum() - len(val.users)
+
+
+def test_paired_bootstrap_tells_a_real_gap_from_noise() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.random(1000)
+    clear = paired_bootstrap(base + 0.05 + rng.normal(0, 0.05, 1000), base)
+    assert clear.verdict == "better" and 0.04 < clear.low < clear.delta < clear.high < 0.06
+    assert paired_bootstrap(base, base + 0.05).verdict == "worse"
+    noise = paired_bootstrap(base + rng.normal(0, 0.05, 1000), base)
+    assert noise.verdict == "tie" and noise.low < 0 < noise.high
+    # identical models tie
+    assert paired_bootstrap(base, base).verdict == "tie"
+    with pytest.raises(InvalidArgumentError):
+        paired_bootstrap([], [])
