@@ -14,6 +14,7 @@ from pages._shared import (
     seed_widget,
     set_params,
     show_error,
+    start_warm_up,
     users,
 )
 from recsys_core.errors import ConfigError, RecsysError
@@ -62,3 +63,6 @@ with st.sidebar:
     st.caption(f"Database `{info.path}`  \nData version {info.data_version}, schema {info.schema_version}")
 
 page.run()
+# After the first page is drawn, not before: the served model and the LLM load in the
+# background (once per process) while the analyst reads it.
+start_warm_up(eng)

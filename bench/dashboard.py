@@ -103,7 +103,7 @@ def browser_timings(db: Path) -> None:
                 draws.append(time.perf_counter() - t1)
                 page.close()
             print(f"interest map page drawn (new session, click to chart on screen): "
-                  f"{', '.join(f'{d:.2f}' for d in draws)} s (the first visit also loads the model into the server)")
+                  f"{', '.join(f'{d:.2f}' for d in draws)} s (the first visit shares the CPU with the served model and the LLM loading in the background)")
         finally:
             proc.terminate()
             proc.wait(timeout=30)

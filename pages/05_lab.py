@@ -132,7 +132,6 @@ with main:
         if len(frame):
             st.plotly_chart(build_score_split(frame), width="stretch", key="lab.split_chart")
     with tab_compare:
-        presets = eng.presets()
         if len(presets) < 2:
             st.caption("Save two presets to compare their lists for this user side by side.")
         else:

@@ -7,6 +7,8 @@ rerun.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -50,6 +52,21 @@ def get_engine(config: RecsysConfig) -> RecsysEngine:
 
 def engine() -> RecsysEngine:
     return get_engine(RecsysConfig.from_env())
+
+
+def _warm_up(eng: RecsysEngine) -> None:
+    try:
+        eng.warm_up()
+    except Exception:  # a page that needs the model will show the error itself
+        logging.getLogger(__name__).warning("loading the served model in the background failed", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up(_engine: RecsysEngine) -> threading.Thread:
+    """Once per process: load the served model in the background while the first page draws."""
+    thread = threading.Thread(target=_warm_up, args=(_engine,), name="recsys-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -276,6 +276,17 @@ class RecsysEngine:
             self._serving_versions = (*versions, names_stamp)
             return self._serving
 
+    def warm_up(self) -> bool:
+        """Load the served model and the explanation LLM now, so the first page that uses them
+        does not wait. Returns False when there is no build yet (nothing to serve)."""
+        if self.latest_build() is None:
+            return False
+        self.serving()
+        warm = getattr(self.explainer.backend, "warm", None)
+        if callable(warm):
+            warm()
+        return True
+
     def model_version(self) -> str:
         """A cheap key that changes with the served build, new imports and interest names
         (for caches of anything drawn from the served model). "" before the first build."""

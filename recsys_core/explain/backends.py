@@ -105,10 +105,13 @@ class LocalLlamaBackend:
         self._llm(completion_prompt_head(), max_tokens=1, temperature=0.0)
 
     def warm(self) -> None:
-        """Put the explanation prompt back in the context after other work (naming interests
+        """Get ready for the next explanation: load the model if it is not loaded (about 4 s),
+        else put the explanation prompt back in the context after other work (naming interests
         leaves its own prompt there, and the next explanation would pay for reading the head)."""
         with self._lock:
-            if self._llm is not None:
+            if self._llm is None:
+                self._load()
+            else:
                 self._read_prompt_head()
 
     def _generate(self, prompt: str, max_tokens: int, timeout: float, on_token: OnToken | None,

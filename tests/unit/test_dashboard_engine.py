@@ -100,3 +100,19 @@ def test_presets_round_trip_and_compare(built_engine: Engine) -> None:
     built_engine.delete_preset("long view")
     built_engine.delete_preset("recent")
     assert built_engine.presets() == {}
+
+
+def test_warm_up_loads_the_served_model_once_and_waits_for_a_build(built_engine: Engine, tmp_path: Any,
+                                                                    tiny_sample_dir: Any) -> None:
+    from recsys_core.embeddings.hashing import HashingEmbedder
+    from recsys_core.engine import RecsysEngine
+    from tests.conftest import tiny_config
+
+    fresh = RecsysEngine(tiny_config(tmp_path / "fresh.duckdb", tiny_sample_dir), embedder=HashingEmbedder(64)).open()
+    try:
+        assert fresh.warm_up() is False  # nothing built: nothing to load, no error
+    finally:
+        fresh.close()
+    assert built_engine.warm_up() is True
+    served = built_engine.serving()
+    assert built_engine.warm_up() is True and built_engine.serving() is served  # loaded once
