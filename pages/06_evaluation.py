@@ -45,23 +45,30 @@ metric = st.segmented_control("Metric", ["ndcg@10", "hr@10", "mrr", "ndcg@20", "
                               key="eval.metric") or "ndcg@10"
 
 main = table[table["kind"] != "sweep"].copy()
+sweep_rows = table[table["kind"] == "sweep"]
+if not sweep_rows.empty:  # the best fixed weight on NDCG@10, for the comparison the slider invites
+    best_fixed = sweep_rows.loc[[sweep_rows["ndcg@10"].idxmax()]]
+    NAMES[str(best_fixed["model"].iloc[0])] = f"best fixed weight ({str(best_fixed['model'].iloc[0])[6:]})"
+    main = pd.concat([main, best_fixed])
 versus = evaluation_comparison(eng, int(run_id)).set_index("model")
-VERDICTS = {"better": "gate better", "worse": "gate worse", "tie": "no clear gap"}
+GAP = "gate − model, NDCG@10 (95%)"
+VERDICTS = {"better": "gate better", "worse": "gate worse", "tie": "tie"}
 if not versus.empty:
-    main["gate vs this, NDCG@10"] = main["model"].map(lambda m: (
-        f"{versus.loc[m, 'delta']:+.4f} ({versus.loc[m, 'low']:+.4f} to {versus.loc[m, 'high']:+.4f}): "
+    gaps = main["model"].map(lambda m: (
+        f"{versus.loc[m, 'delta']:+.3f} [{versus.loc[m, 'low']:+.3f}, {versus.loc[m, 'high']:+.3f}] "
         f"{VERDICTS[str(versus.loc[m, 'verdict'])]}") if m in versus.index else "")
+    main.insert(main.columns.get_loc("ndcg@10") + 1, GAP, gaps)
 main["model"] = main["model"].map(lambda m: NAMES.get(m, m))
 shown = main.drop(columns=["kind"]).set_index("model")
-numeric = [c for c in shown.columns if c != "gate vs this, NDCG@10"]
+numeric = [c for c in shown.columns if c != GAP]
 lower_better = [c for c in numeric if c.startswith("calibration")]
 st.dataframe(shown.style.format("{:.4f}", subset=numeric)
              .highlight_max(subset=[c for c in numeric if c not in lower_better], color="#d5f5e3")
              .highlight_min(subset=lower_better, color="#d5f5e3"), width="stretch")
 confidence = eng.config.evaluation.confidence
-st.caption("Green: best value in each column (for calibration KL the lowest). The last column is the learned gate's "
-           f"NDCG@10 minus the model's, with a {confidence:.0%} paired bootstrap interval over the test users: when "
-           "the interval covers zero, the gap is within the noise of this many users.")
+st.caption("Green: best value in each column (for calibration KL the lowest). The column after NDCG@10 is the learned "
+           f"gate's NDCG@10 minus the model's, with a {confidence:.0%} paired bootstrap interval over the test users: "
+           "a tie means the interval covers zero, so the gap is within the noise of this many users.")
 
 sweep = table[table["kind"] == "sweep"].copy()
 sweep["alpha"] = sweep["model"].str.replace("alpha=", "").astype(float)
