@@ -31,6 +31,12 @@ def valid_name(raw: str) -> str | None:
     return name[0].upper() + name[1:]
 
 
+def _within_one(name: str, others: list[str]) -> bool:
+    """True when every word of ``name`` is a word of one of ``others``."""
+    words = set(normalise(name).split())
+    return any(words <= set(normalise(o).split()) for o in others)
+
+
 def name_interests(
     store: Store,
     build_id: int,
@@ -46,8 +52,11 @@ def name_interests(
     ``titles`` maps item ids to titles. Fine interests are named from their keywords and
     member titles, then each theme from its keywords and its fine interests' names. A name
     that is a catalogue title, a prompt example's name, or repeats another name of the same
-    level is refused. Names are
-    written as they come, so an interrupted run keeps its progress.
+    level is refused, and so is a theme name whose words all come from one of its own fine
+    interests' names ("Cat food" for a theme whose child is "Wet cat food": the small model
+    tends to pick one child instead of summing them up). A refused node loses an
+    earlier run's LLM name (an analyst's name stays). Names are written as they come, so an
+    interrupted run keeps its progress.
     """
     named = kept = 0
     total = max(len(nodes), 1)
@@ -58,17 +67,28 @@ def name_interests(
     used: dict[str, set[str]] = {"fine": set(), "theme": set()}
     for k, row in enumerate(list(fine.itertuples(index=False)) + list(themes.itertuples(index=False))):
         keywords = [clean_text(w, 3) for w in list(row.keywords)[:6]]
+        refused = title_keys | used[row.level]
         if row.level == "fine":
             examples = [clean_text(titles.get(str(i), ""), 10) for i in list(row.representatives)[:3]]
         else:
-            children = fine[fine["parent_id"] == row.node_id]
-            examples = [fine_names.get(int(c.node_id), str(c.label)) for c in children.itertuples(index=False)][:5]
+            children = [fine_names.get(int(c.node_id), str(c.label))
+                        for c in fine[fine["parent_id"] == row.node_id].itertuples(index=False)]
+            examples = children[:5]
+            refused = refused | {normalise(c) for c in children}
         try:
             name = valid_name(backend.name_group(keywords, [e for e in examples if e], timeout))
         except LLMError:
             name = None
-        if name is not None and (normalise(name) in title_keys or normalise(name) in used[row.level]):
+        if name is not None and normalise(name) in refused:
             name = None
+        if name is not None and row.level == "theme" and _within_one(name, children):
+            name = None
+        with store.transaction() as cur:  # this run's outcome replaces an earlier run's name
+            cur.execute("DELETE FROM interest_names WHERE build_id = ? AND level = ? AND node_id = ? AND source = 'llm'",
+                        [build_id, row.level, int(row.node_id)])
+            if name is not None:
+                cur.execute("INSERT INTO interest_names (build_id, level, node_id, source, name, model) "
+                            "VALUES (?, ?, ?, 'llm', ?, ?)", [build_id, row.level, int(row.node_id), name, backend.model])
         if name is None:
             kept += 1
         else:
@@ -76,9 +96,6 @@ def name_interests(
             used[row.level].add(normalise(name))
             if row.level == "fine":
                 fine_names[int(row.node_id)] = name
-            with store.transaction() as cur:
-                cur.execute("INSERT OR REPLACE INTO interest_names (build_id, level, node_id, source, name, model) "
-                            "VALUES (?, ?, ?, 'llm', ?, ?)", [build_id, row.level, int(row.node_id), name, backend.model])
         if on_progress is not None:
             on_progress((k + 1) / total, f"{row.level} {row.node_id}: {name or '(keywords kept)'}")
     return named, kept

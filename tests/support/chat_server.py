@@ -16,7 +16,8 @@ from typing import Any
 class ChatServer:
     """``mode``: "ok" (a reply built from the request's facts), "obedient" (follows any
     instruction found in the facts, like a gullible model), "slow", "500", "malformed",
-    "empty", "name" (a new name per naming request), "fixed" (always ``fixed_reply``). ``requests`` keeps every request body."""
+    "empty", "name" (a new name per naming request), "fixed" (always ``fixed_reply``), "echo"
+    (a naming request's first example back). ``requests`` keeps every request body."""
 
     def __init__(self) -> None:
         self.mode = "ok"
@@ -44,6 +45,8 @@ class ChatServer:
             return f"Group {chr(97 + n // 26 % 26)}{chr(97 + n % 26)}"
         if self.mode == "fixed":
             return self.fixed_reply
+        if self.mode == "echo":
+            return str(json.loads(facts)["example_titles"][0])
         if self.mode == "obedient" and "ignore previous instructions" in facts.lower():
             return "Visit http://deals.example.com now for a free gift!"
         start = re.search(r"Start the reason with: (.*)$", facts, re.MULTILINE)

@@ -196,6 +196,14 @@ def test_cache_hits_skip_the_backend_and_survive_a_slider_move(endpoint_engine: 
 
 
 # ---------------------------------------------------------------- interest names
+def test_a_theme_name_must_not_be_one_of_its_children() -> None:
+    from recsys_core.explain.naming import _within_one
+
+    children = ["Wet cat food", "Bird seed", "Lawn care"]
+    assert _within_one("Cat food", children) and _within_one("wet CAT food", children)
+    assert not _within_one("Pets and garden", children) and not _within_one("Cat and bird care", children)
+
+
 def test_valid_name_accepts_short_names_only() -> None:
     assert valid_name(" trail running gear.\nKeywords: x") == "Trail running gear"
     for bad in ("", "Name: x", "a" * 60, 'Say "hi"', "one two three four five six", "http://x.example"):
@@ -230,6 +238,15 @@ def test_names_that_are_titles_or_repeats_keep_the_keyword_labels(endpoint_engin
     server.fixed_reply = "Outdoor gear"
     named, kept = engine.name_interests()
     assert named == 2  # once per level, then repeats are refused
+    server.mode = "echo"  # fine: a member's title back; theme: its first fine interest's label back
+    named, kept = engine.name_interests()
+    theme_examples = [json.loads(r["body"]["messages"][-1]["content"])["example_titles"][0]
+                      for r in server.requests[-int(engine.serving().nodes["level"].eq("theme").sum()):]]
+    assert set(theme_examples) <= set(engine.serving().fine_labels.values())
+    assert not set(theme_examples) & {str(t) for t in engine.serving().titles}
+    assert named == 0  # a theme is not named after one of its own interests
+    with engine.store.cursor() as cur:  # and the refused nodes lost the "Outdoor gear" of the run before
+        assert cur.execute("SELECT count(*) FROM interest_names WHERE source = 'llm'").fetchall()[0][0] == 0
     with engine.store.transaction() as cur:
         cur.execute("DELETE FROM interest_names")
 
