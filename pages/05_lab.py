@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages._shared import (
     LAST_LIST,
+    bounded,
     bump_events_key,
     engine,
     flag,
@@ -27,11 +28,18 @@ st.title(f"Recommendation lab: {user}" if user else "Recommendation lab")
 if require_model(eng) is None or user is None:
     st.stop()
 
-seed_widget("lab.learned", "alpha", lambda v: False, True)  # an alpha in the link switches the learned weight off
-seed_widget("lab.diversity", "div", float, 0.0)
-seed_widget("lab.n", "n", int, 10)
+
+def _learned_unless_alpha(raw: str) -> bool:
+    """A valid alpha in the link switches the learned weight off; a bad one keeps it."""
+    bounded(float, 0.0, 1.0)(raw)  # raises ValueError for a bad alpha: the default (learned) stays
+    return False
+
+
+seed_widget("lab.learned", "alpha", _learned_unless_alpha, True)
+seed_widget("lab.diversity", "div", bounded(float, 0.0, 1.0), 0.0)
+seed_widget("lab.n", "n", bounded(int, 1, 50), 10)
 seed_widget("lab.interest", "interest", str, "")
-seed_widget("lab.threshold", "thr", float, 0.25)
+seed_widget("lab.threshold", "thr", bounded(float, 0.0, 0.8), 0.25)
 seed_widget("lab.simulated", "sim", flag, True)
 seed_widget("lab.explain", "explain", flag, True)
 
@@ -51,7 +59,7 @@ with controls:
                           help="Events added below are kept apart from the real data")
     state = eng.user_state(user, simulated)
     learned = float(state.gate)
-    seed_widget("lab.alpha", "alpha", float, round(learned, 2))
+    seed_widget("lab.alpha", "alpha", bounded(float, 0.0, 1.0), round(learned, 2))
     use_learned = st.toggle("Use the learned weight", key="lab.learned")
     alpha = st.slider("Weight of long-term interest", 0.0, 1.0, step=0.01, key="lab.alpha", disabled=use_learned,
                       help="0 = only recent activity (short-term), 1 = only long-term taste")

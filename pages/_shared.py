@@ -199,6 +199,18 @@ def param(name: str, cast: Callable[[str], T], default: T) -> T:
         return default
 
 
+def bounded(cast: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
+    """A URL cast that refuses values outside [low, high] (and NaN), so a hand-edited link falls
+    back to the default instead of breaking a slider."""
+    def parse(raw: str) -> float:
+        value = cast(raw)
+        if not low <= value <= high:
+            raise ValueError(f"{raw} is outside [{low}, {high}]")
+        return value
+
+    return parse
+
+
 def seed_widget(key: str, name: str, cast: Callable[[str], T], default: T) -> None:
     """Give a widget its first value from the URL (once per session), so a shared link opens
     the same view."""

@@ -156,3 +156,17 @@ def test_a_shared_link_opens_the_same_view(built_app: Path) -> None:
     assert at.slider(key="lab.alpha").value == pytest.approx(0.3)
     assert at.slider(key="lab.diversity").value == pytest.approx(0.2)
     assert len(_titles(at)) == 7
+
+
+def test_a_hand_edited_link_with_bad_values_falls_back_to_defaults(built_app: Path) -> None:
+    first = _app()
+    user = first.sidebar.selectbox(key="sidebar.user").options[2].split(" ")[0]
+    at = _app("pages/05_lab.py", user=user, alpha="1.7", div="9", n="-5", thr="nan")
+    assert not at.exception
+    assert at.toggle(key="lab.learned").value is True  # a bad alpha keeps the learned weight
+    assert at.slider(key="lab.diversity").value == 0.0 and at.number_input(key="lab.n").value == 10
+    assert at.slider(key="lab.threshold").value == pytest.approx(0.25)
+    edge = _app("pages/05_lab.py", user=user, alpha="0")
+    assert edge.toggle(key="lab.learned").value is False and edge.slider(key="lab.alpha").value == 0.0
+    unknown = _app("pages/05_lab.py", user="NO-SUCH-USER")
+    assert not unknown.exception
