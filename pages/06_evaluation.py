@@ -80,6 +80,9 @@ rows = table.set_index("model")
 refs = {"learned gate": float(rows.loc["learned_gate", metric])}
 baselines = rows[rows["kind"] == "baseline"][metric]
 refs[f"best baseline ({NAMES.get(str(baselines.idxmax()), baselines.idxmax())})"] = float(baselines.max())
+oracle = config.get("oracle_alpha_ndcg_10")
+if metric == "ndcg@10" and isinstance(oracle, float):
+    refs["each user's best weight (hindsight)"] = oracle
 chosen = st.session_state.get("lab.alpha") if not st.session_state.get("lab.learned", True) else None
 learned = config.get("learned_alpha")
 st.plotly_chart(build_alpha_curve(curve, metric, chosen, learned if isinstance(learned, dict) else None, refs),
@@ -87,7 +90,10 @@ st.plotly_chart(build_alpha_curve(curve, metric, chosen, learned if isinstance(l
 light_max = config.get("light_user_max_items")
 st.caption(f"Light users have at most {light_max} training items (the median), heavy users more. The shaded band "
            "is where the learned weights of the test users fall (10th to 90th percentile). The red line is the "
-           "lab's slider when it is not on the learned weight." + ("" if metric == "ndcg@10" else
+           "lab's slider when it is not on the learned weight." + (
+               " The top line picks each test user's best fixed weight knowing the answer: no gate can reach it, "
+               "the gap to the learned gate is what per-user fusion could still win." if metric == "ndcg@10" and
+               isinstance(oracle, float) else "") + ("" if metric == "ndcg@10" else
                                                                    " Per-segment curves are stored for NDCG@10."))
 with st.expander("Past runs"):
     st.dataframe(runs, hide_index=True, width="stretch")

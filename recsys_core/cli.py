@@ -350,17 +350,18 @@ def cmd_event(args: argparse.Namespace, config: RecsysConfig) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
-    def evaluate(engine: Any, bar: Any) -> tuple[Any, Any]:
+    def evaluate(engine: Any, bar: Any) -> tuple[Any, Any, dict[str, Any]]:
         report = engine.evaluate(on_progress=bar)
-        return report, engine.evaluation_comparison(report.run_id)
+        return report, engine.evaluation_comparison(report.run_id), engine.evaluation_table(report.run_id)[1]
 
     result: Any = _run_with_bar(_with_training_args(config, args), "evaluate", evaluate)
-    report, versus = result
+    report, versus, run_config = result
     table = report.table
     if args.json:
         print(json.dumps({"run_id": report.run_id, "n_users": report.n_users, "seconds": round(report.seconds, 1),
                           "learned_alpha": report.learned_alpha, "models": table.to_dict(orient="records"),
-                          "learned_gate_versus": versus.to_dict(orient="records")}, indent=1))
+                          "learned_gate_versus": versus.to_dict(orient="records"),
+                          "oracle_alpha_ndcg_10": run_config.get("oracle_alpha_ndcg_10")}, indent=1))
         return 0
     import pandas as pd
 
@@ -373,6 +374,9 @@ def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
     print(f"\nRun {report.run_id}: {report.n_users:,} users, leave-last-out, full ranking over the catalogue, "
           f"{report.seconds:.0f} s. Learned alpha: mean {la['mean']:.2f}, median {la['median']:.2f} "
           f"(p10 {la['p10']:.2f}, p90 {la['p90']:.2f}).")
+    oracle = run_config.get("oracle_alpha_ndcg_10")
+    if oracle is not None:
+        print(f"Each user's best fixed weight picked in hindsight (headroom, not a model): NDCG@10 {oracle:.4f}.")
     return 0
 
 

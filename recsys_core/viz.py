@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -256,9 +257,11 @@ def build_alpha_curve(
     if chosen is not None:
         fig.add_vline(x=chosen, line={"color": "#c0392b", "width": 2},
                       annotation_text=f"slider {chosen:.2f}", annotation_position="top right")
+    top = float(np.nanmax(sweep.drop(columns="alpha").to_numpy())) if len(sweep) else 0.0
     for name, value in (references or {}).items():
+        # a level above every curve is labelled on the right, clear of the band's label
         fig.add_hline(y=value, line={"color": "#95a5a6", "dash": "dash"}, annotation_text=name,
-                      annotation_position="bottom left")
+                      annotation_position="bottom right" if value > top else "bottom left")
     fig = _style(fig, height)
     fig.update_xaxes(title="fixed weight of long-term interest (alpha)", range=[-0.02, 1.02], showgrid=True,
                      gridcolor="#eceff1")

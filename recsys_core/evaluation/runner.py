@@ -177,6 +177,10 @@ def run_evaluation(
                   "embedding_model": embedder.name, "epochs_run": len(epochs), "learned_alpha": learned,
                   "val_ndcg_10": [s.val_ndcg_10 for s in epochs]}
     everything = pd.concat(per_user, ignore_index=True)
+    # Headroom, not a model: each user's best fixed weight picked with the test item in hand.
+    # No gate can reach it; the gap to the learned gate says how much per-user fusion could still win.
+    swept = everything[everything["model"].str.startswith("alpha=")]
+    run_config["oracle_alpha_ndcg_10"] = float(swept.groupby("user_id")["ndcg_10"].max().mean())
     with store.transaction() as cur:
         run_id = int(cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM evaluation_runs").fetchall()[0][0])
         cur.execute(

@@ -63,6 +63,8 @@ def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixt
     assert {m["model"] for m in result["models"]} >= {"popular", "item_knn_recent", "learned_gate", "alpha=0.5"}
     assert {v["model"] for v in result["learned_gate_versus"]} == {m["model"] for m in result["models"]} - {"learned_gate"}
     assert {v["verdict"] for v in result["learned_gate_versus"]} <= {"better", "worse", "tie"}
+    sweep = [m["ndcg@10"] for m in result["models"] if m["kind"] == "sweep"]
+    assert max(sweep) <= result["oracle_alpha_ndcg_10"] <= 1.0
 
 
 def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pytest.CaptureFixture[str],

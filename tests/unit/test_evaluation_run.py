@@ -42,6 +42,10 @@ def test_evaluation_reports_all_models_and_stores_the_run(built_engine: Any) -> 
     assert n_users == report.n_users and n_rows == n_users * len(table)
     assert segments <= {"light", "heavy"}
 
+    _, config = built_engine.evaluation_table(report.run_id)
+    best_fixed = table.loc[table["kind"] == "sweep", "ndcg@10"].max()
+    assert best_fixed <= config["oracle_alpha_ndcg_10"] <= 1.0  # the per-user pick is at least the best single weight
+
     versus = built_engine.evaluation_comparison(report.run_id).set_index("model")
     assert set(versus.index) == set(table.index) - {"learned_gate"}
     assert np.allclose(versus["delta"], table.loc["learned_gate", "ndcg@10"] - table.loc[versus.index, "ndcg@10"])
