@@ -42,6 +42,7 @@ LAST_LIST = "lab.last_list"  # item ids of the list shown before the last change
 USER_PARAM = "user"
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @st.cache_resource(show_spinner=False)
@@ -199,10 +200,10 @@ def param(name: str, cast: Callable[[str], T], default: T) -> T:
         return default
 
 
-def bounded(cast: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
+def bounded(cast: Callable[[str], N], low: float, high: float) -> Callable[[str], N]:
     """A URL cast that refuses values outside [low, high] (and NaN), so a hand-edited link falls
     back to the default instead of breaking a slider."""
-    def parse(raw: str) -> float:
+    def parse(raw: str) -> N:
         value = cast(raw)
         if not low <= value <= high:
             raise ValueError(f"{raw} is outside [{low}, {high}]")
