@@ -247,6 +247,6 @@ def _env_number(env: Mapping[str, str], name: str, kind: type[int] | type[float]
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not {'a whole number' if kind is int else 'a number'}") from None
-    if value < minimum:
+    if not value >= minimum:  # NaN fails too
         raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
     return value
