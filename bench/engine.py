@@ -141,8 +141,8 @@ def main() -> None:
                        "packaged:all-MiniLM-L6-v2", "-")
             print(f"sample build ({b['n_items']:,} items, {b['n_users']:,} users, {b['epochs']} epochs): "
                   f"{b['build_s']:.0f} s total = embedding {b['embedding_s']:.0f} s + hierarchy "
-                  f"{b['hierarchy_s']:.1f} s + training {b['training_s']:.0f} s + user states "
-                  f"{b['user_states_s']:.1f} s; peak RSS {b['peak_mb']:.0f} MB")
+                  f"{b['hierarchy_s']:.1f} s + training {b['training_s']:.0f} s + saving "
+                  f"{b['saving_s']:.1f} s; peak RSS {b['peak_mb']:.0f} MB")
             s = _child("serve", str(tmp_path / "sample.duckdb"), "packaged:all-MiniLM-L6-v2", "400")
             print(f"sample serving: slider re-rank median {s['slider_ms_median']:.1f} ms, p95 "
                   f"{s['slider_ms_p95']:.1f} ms ({s['calls']} calls); peak RSS {s['peak_mb']:.0f} MB")

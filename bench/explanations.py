@@ -64,24 +64,24 @@ def main() -> int:
         if len(pairs) >= args.n:
             break
     pairs = pairs[: args.n]
-    backend = engine.explainer.backend
+    backend = engine.explanations.explainer.backend
     load_s = None
     if backend is not None and hasattr(backend, "_load"):
         t0 = time.perf_counter()
         backend._load()
         load_s = time.perf_counter() - t0
     with engine.store.transaction() as cur:  # a clean cache for this backend
-        cur.execute("DELETE FROM explanations WHERE backend = ?", [engine.explainer.backend_name])
+        cur.execute("DELETE FROM explanations WHERE backend = ?", [engine.explanations.explainer.backend_name])
 
     fresh = []
     for recs, rec in pairs:
         t0 = time.perf_counter()
-        e = engine.explain_item(recs, rec)
+        e = engine.explanations.explain_item(recs, rec)
         fresh.append((time.perf_counter() - t0, e))
     hits = []
     for recs, rec in pairs:
         t0 = time.perf_counter()
-        e = engine.explain_item(recs, rec)
+        e = engine.explanations.explain_item(recs, rec)
         hits.append((time.perf_counter() - t0, e))
 
     secs = [s for s, _ in fresh]
@@ -91,7 +91,7 @@ def main() -> int:
         e.fallback_reason.startswith("failed check") else "") for _, e in fresh if e.source != "llm")
     drops = [e.check.counterfactual["drop_share"] for _, e in fresh if e.check.counterfactual]
     hit_secs = [s for s, _ in hits]
-    print(f"\nexplanations by {engine.explainer.backend_name} ({engine.explainer.model_name}), "
+    print(f"\nexplanations by {engine.explanations.explainer.backend_name} ({engine.explanations.explainer.model_name}), "
           f"timeout {config.explain.timeout_seconds:.1f} s, {len(pairs)} recommendations "
           f"({len({r.user_id for r, _ in pairs})} users)")
     if load_s is not None:

@@ -42,7 +42,6 @@ LAST_LIST = "lab.last_list"  # item ids of the list shown before the last change
 USER_PARAM = "user"
 
 T = TypeVar("T")
-N = TypeVar("N", int, float)
 
 
 @st.cache_resource(show_spinner=False)
@@ -200,18 +199,6 @@ def param(name: str, cast: Callable[[str], T], default: T) -> T:
         return default
 
 
-def bounded(cast: Callable[[str], N], low: float, high: float) -> Callable[[str], N]:
-    """A URL cast that refuses values outside [low, high] (and NaN), so a hand-edited link falls
-    back to the default instead of breaking a slider."""
-    def parse(raw: str) -> N:
-        value = cast(raw)
-        if not low <= value <= high:
-            raise ValueError(f"{raw} is outside [{low}, {high}]")
-        return value
-
-    return parse
-
-
 def seed_widget(key: str, name: str, cast: Callable[[str], T], default: T) -> None:
     """Give a widget its first value from the URL (once per session), so a shared link opens
     the same view."""
@@ -227,10 +214,6 @@ def set_params(**values: object) -> None:
                 del st.query_params[name]
         elif st.query_params.get(name) != str(value):
             st.query_params[name] = str(value)
-
-
-def flag(raw: str) -> bool:
-    return raw.lower() in ("1", "true", "yes", "on")
 
 
 def save_upload(upload: object) -> str:

@@ -42,12 +42,6 @@ def progress_bar(description: str) -> Iterator[Callable[[str, float], None]]:
         bar.close()
 
 
-def _open_store(config: RecsysConfig, read_only: bool = False):  # noqa: ANN202 - Store, imported lazily
-    from recsys_core.data.store import Store
-
-    return Store(config.db_path, read_only=read_only, config=config.store).connect()
-
-
 def _print_report(report: object) -> None:
     data = dataclasses.asdict(report)  # type: ignore[call-overload]
     changed = ", ".join(f"{k} {v:,}" for k, v in data["changed"].items())
@@ -63,12 +57,11 @@ def _print_report(report: object) -> None:
 
 
 def _print_info(config: RecsysConfig, as_json: bool) -> None:
-    path = config.db_path
-    from recsys_core.data.store import Store
-
-    store = Store(path, read_only=True, config=config.store)
-    with store:
-        info = store.info()
+    engine = _engine(config, read_only=True)
+    try:
+        info = engine.info()
+    finally:
+        engine.close()
     if as_json:
         print(json.dumps(dataclasses.asdict(info), indent=2))
         return
@@ -84,12 +77,7 @@ def _print_info(config: RecsysConfig, as_json: bool) -> None:
 
 
 def cmd_sample(args: argparse.Namespace, config: RecsysConfig) -> int:
-    from recsys_core.data.sample import load_sample
-
-    folder = Path(args.source) if args.source else config.sample_dir
-    store = _open_store(config)
-    with store, progress_bar("loading sample") as bar:
-        report = load_sample(store, folder, replace=True, on_progress=bar)
+    report = _run_with_bar(config, "loading sample", lambda engine, bar: engine.load_sample(bar, args.source))
     _print_report(report)
     return 0
 
@@ -109,23 +97,16 @@ def _parse_mappings(pairs: Sequence[str]) -> dict[str, dict[str, str]]:
 
 
 def cmd_import(args: argparse.Namespace, config: RecsysConfig) -> int:
-    from recsys_core.data.importers import commit_plan, plan_files, plan_movielens
-
     if args.movielens and (args.items or args.interactions or args.users):
         raise RecsysError("give either --movielens DIR or generic files (--items/--interactions/--users), not both")
     if not args.movielens and not (args.items or args.interactions or args.users):
         raise RecsysError("nothing to import: give --movielens DIR, or --items/--interactions/--users files")
-    store = _open_store(config)
-    with store:
+    engine = _engine(config)
+    try:
         with progress_bar("checking files") as bar:
             bar("reading and checking files", 0.05)
-            if args.movielens:
-                plan = plan_movielens(store, args.movielens, config.imports)
-            else:
-                plan = plan_files(
-                    store, args.items, args.interactions, args.users,
-                    columns=_parse_mappings(args.map), config=config.imports, replace=args.replace,
-                )
+            plan = engine.check_import(args.items, args.interactions, args.users, columns=_parse_mappings(args.map),
+                                       replace=args.replace, movielens=args.movielens)
             bar("checked", 1.0)
         if not plan.ok:
             raise ImportValidationError(plan.problems)
@@ -136,7 +117,9 @@ def cmd_import(args: argparse.Namespace, config: RecsysConfig) -> int:
                 print(f"  note: {note}")
             return 0
         with progress_bar("importing") as bar:
-            report = commit_plan(store, plan, replace=args.replace, on_progress=bar)
+            report = engine.commit_import(plan, replace=args.replace, on_progress=bar)
+    finally:
+        engine.close()
     _print_report(report)
     return 0
 
@@ -159,10 +142,10 @@ def cmd_generate_sample(args: argparse.Namespace, config: RecsysConfig) -> int:
     return 0
 
 
-def _engine(config: RecsysConfig):  # noqa: ANN202 - RecsysEngine, imported lazily
+def _engine(config: RecsysConfig, read_only: bool = False):  # noqa: ANN202 - RecsysEngine, imported lazily
     from recsys_core.engine import RecsysEngine
 
-    return RecsysEngine(config).open()
+    return RecsysEngine(config, read_only=read_only).open()
 
 
 def _with_training_args(config: RecsysConfig, args: argparse.Namespace) -> RecsysConfig:
@@ -193,7 +176,7 @@ def cmd_build(args: argparse.Namespace, config: RecsysConfig) -> int:
           f"{report.n_fine} fine interests under {report.n_themes} themes.")
     print(f"  embedding {secs['embedding']:.1f} s ({report.n_new_texts:,} new texts), hierarchy "
           f"{secs['hierarchy']:.1f} s, training {secs['training']:.1f} s ({report.epochs_run} epochs, "
-          f"final loss {report.final_loss:.3f}), user states {secs['user_states']:.1f} s")
+          f"final loss {report.final_loss:.3f}), saving {secs['saving']:.1f} s")
     return 0
 
 
@@ -222,8 +205,7 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
     try:
         users = list(args.user or [])
         if args.all_users:
-            with engine.store.cursor() as cur:
-                users = [r[0] for r in cur.execute("SELECT user_id FROM users ORDER BY user_id").fetchall()]
+            users = engine.user_ids()
         rows: list[dict[str, object]] = []
         notes = []
         for user in users:
@@ -282,13 +264,14 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
     try:
         result = engine.recommend(args.user, n=args.n, alpha=args.alpha, interest=args.interest,
                                   interest_threshold=args.threshold, diversity=args.diversity)
-        writer = f"{engine.explainer.backend_name} ({engine.explainer.model_name})"
+        explanations = engine.explanations
+        writer = f"{explanations.explainer.backend_name} ({explanations.explainer.model_name})"
         if not args.json:
             print(f"User {result.user_id}: long-term weight {result.alpha:.2f} (learned {result.learned_alpha:.2f}); "
                   f"explanations by {writer}")
             if result.note:
                 print(f"note: {result.note}")
-        descriptions = engine._descriptions([r.item_id for r in result.items])
+        descriptions = engine.descriptions([r.item_id for r in result.items])
         for rec in result.items:
             if not args.json:
                 print(f"\n{rec.rank:>2}. {rec.title} [{rec.item_id}]  score {rec.score:.3f} = long {rec.long_part:.3f}"
@@ -301,7 +284,7 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
                 streamed.append(piece)
                 print(piece, end="", flush=True)
 
-            e = engine.explain_item(result, rec, args.interest, on_token=None if args.json else show,
+            e = explanations.explain_item(result, rec, args.interest, on_token=None if args.json else show,
                                     use_cache=not args.no_cache, description=descriptions.get(rec.item_id))
             if args.json:
                 out.append({"rank": rec.rank, "item_id": rec.item_id, "title": rec.title, "score": round(rec.score, 6),
@@ -326,7 +309,7 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
 
 def cmd_name_interests(args: argparse.Namespace, config: RecsysConfig) -> int:
     config = _with_explain_args(config, args)
-    done: Any = _run_with_bar(config, "naming", lambda engine, bar: engine.name_interests(on_progress=bar))
+    done: Any = _run_with_bar(config, "naming", lambda engine, bar: engine.explanations.name_interests(on_progress=bar))
     named, kept = done
     print(f"Named {named} interests; {kept} kept their keyword labels.")
     return 0

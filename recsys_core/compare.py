@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys_core import metrics as M
 from recsys_core.recommend import RecommendationList
 from recsys_core.serving import ServingModel
 
@@ -40,25 +41,20 @@ def diff_lists(before: list[str], after: list[str]) -> ListDiff:
 
 
 def summarise_list(recs: RecommendationList, serving: ServingModel) -> dict[str, float]:
-    """Figures of one list: mean score, long-term share of the score, intra-list diversity
-    (1 - mean pairwise cosine of the item texts), novelty (mean -log2 popularity share),
-    distinct themes and fine interests."""
+    """Figures of one list: mean score, long-term share of the score, intra-list diversity and
+    novelty (the evaluation's definitions, :mod:`recsys_core.metrics`), distinct themes and
+    fine interests."""
     rows = np.array([serving.item_index[r.item_id] for r in recs.items], dtype=np.int64)
     if len(rows) == 0:
         return {"mean score": float("nan"), "long-term share": float("nan"), "diversity": float("nan"),
                 "novelty": float("nan"), "themes": 0.0, "fine interests": 0.0}
-    vecs = serving.text_vecs[rows]
-    sims = vecs @ vecs.T
-    n = len(rows)
-    ild = 1.0 - float((sims.sum() - np.trace(sims)) / (n * (n - 1))) if n > 1 else 0.0
-    share = (serving.popularity[rows] + 1.0) / (serving.popularity.sum() + len(serving.popularity))
     parts = np.array([[max(r.long_part, 0.0), max(r.short_part, 0.0)] for r in recs.items])
     total = parts.sum()
     return {
         "mean score": float(np.mean([r.score for r in recs.items])),
         "long-term share": float(parts[:, 0].sum() / total) if total > 0 else float("nan"),
-        "diversity": ild,
-        "novelty": float(np.mean(-np.log2(share))),
+        "diversity": float(M.intra_list_diversity(rows[None, :], serving.text_vecs)[0]),
+        "novelty": float(M.novelty(rows[None, :], serving.item_users, serving.n_users)[0]),
         "themes": float(len({r.theme_id for r in recs.items})),
         "fine interests": float(len({r.fine_id for r in recs.items})),
     }

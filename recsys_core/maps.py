@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from recsys_core.data.builds import load_item_map, save_item_map
+from recsys_core.data.store import Store
+from recsys_core.fusion import fuse
+
+if TYPE_CHECKING:
+    from recsys_core.recommend import RecommendationList, UserState
+    from recsys_core.serving import ServingModel
 
 _log = logging.getLogger(__name__)
 
@@ -111,3 +121,66 @@ def map_frames(
                      "x": float(members["x"].mean()) if len(members) else np.nan,
                      "y": float(members["y"].mean()) if len(members) else np.nan})
     return InterestMap(build_id, items, pd.DataFrame(rows))
+
+
+# ---------------------------------------------------------------------- a build's map
+def item_map(store: Store, serving: ServingModel, seed: int,
+             on_progress: Callable[[str, float], None] | None = None) -> InterestMap:
+    """The served build's item map: UMAP of the item text vectors (the hierarchy's space),
+    projected and stored the first time, read back later. Items imported since are placed
+    near their most similar items."""
+    bid = serving.build.build_id
+    pos = load_item_map(store, bid).set_index("item_id").reindex(serving.item_ids)
+    missing = pos["x"].isna().to_numpy()
+    if missing.all():
+        if on_progress:
+            on_progress("projecting items with UMAP", 0.1)
+        coords = project_umap(serving.text_vecs, seed)
+        save_item_map(store, bid, serving.item_ids, coords)
+    else:
+        coords = pos[["x", "y"]].to_numpy(np.float32)
+        if missing.any():  # items imported after the map was drawn: placed near their neighbours
+            coords[missing] = place_points(serving.text_vecs[missing], serving.text_vecs[~missing],
+                                           coords[~missing], serving.fine_of_item[~missing])
+    if on_progress:
+        on_progress("map ready", 1.0)
+    return map_frames(bid, serving.item_ids, serving.titles, coords, serving.fine_of_item, serving.theme_of_item,
+                      serving.fine_labels, serving.theme_labels, serving.popularity, serving.nodes, ~serving.removed)
+
+
+def user_overlay(serving: ServingModel, imap: InterestMap, state: UserState, timeline: pd.DataFrame, alpha: float,
+                 recs: RecommendationList | None) -> UserOverlay:
+    """A user's history, long/short/fused interest positions and recommendations on the map;
+    ``timeline`` is the user's events (see :func:`profiles.timeline`), ``alpha`` the weight of
+    the fused point."""
+    coords = imap.items.set_index("item_id")[["x", "y"]]
+    hist = timeline.drop_duplicates("item_id", keep="last").join(coords, on="item_id").dropna(subset=["x"])
+    hist = hist.assign(step=np.arange(len(hist)))
+    shown = ~serving.removed
+    pts = place_points(np.stack([state.u_long, state.u_short, fuse(state.u_long, state.u_short, alpha)]),
+                       serving.item_vecs[shown], coords.reindex(serving.item_ids[shown]).to_numpy(np.float32),
+                       serving.fine_of_item[shown])
+    rec_frame = pd.DataFrame({"item_id": [r.item_id for r in recs.items] if recs else [],
+                              "rank": [r.rank for r in recs.items] if recs else []})
+    rec_frame = rec_frame.join(coords, on="item_id").join(imap.items.set_index("item_id")[["title"]], on="item_id")
+    xy = [(float(p[0]), float(p[1])) for p in pts]
+    return UserOverlay(hist[["item_id", "title", "x", "y", "occurred_at", "step", "in_short"]], xy[0], xy[1], xy[2],
+                       rec_frame)
+
+
+def describe_items(imap: InterestMap, item_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """A selection of items in the hierarchy's terms: (the items with labels and
+    popularity, most popular first; counts per fine interest and theme; top keywords)."""
+    chosen = imap.items[imap.items["item_id"].isin(set(item_ids))].sort_values(
+        ["popularity", "title"], ascending=[False, True])
+    counts = (chosen.groupby(["theme_label", "fine_label"]).size().rename("items").reset_index()
+              .sort_values("items", ascending=False, ignore_index=True))
+    fine_nodes = imap.nodes[imap.nodes["level"] == "fine"].set_index("node_id")["keywords"]
+    weights: dict[str, int] = {}
+    for fine, n in chosen["fine_id"].value_counts().items():
+        for w in str(fine_nodes.get(fine, "")).split(", "):
+            if w:
+                weights[w] = weights.get(w, 0) + int(n)
+    keywords = [w for w, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:8]]
+    cols = ["item_id", "title", "fine_label", "theme_label", "popularity"]
+    return chosen[cols].reset_index(drop=True), counts, keywords

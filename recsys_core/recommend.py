@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from recsys_core.errors import InvalidArgumentError
+from recsys_core.fusion import fuse
+
 
 @dataclass(frozen=True, slots=True)
 class UserState:
@@ -87,11 +90,14 @@ class RecommendationList:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def fuse_interests(u_long: npt.NDArray[np.float32], u_short: npt.NDArray[np.float32], alpha: float) -> npt.NDArray[np.float32]:
-    """``alpha * u_long + (1 - alpha) * u_short``; alpha in [0, 1]."""
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    return (alpha * u_long + (1.0 - alpha) * u_short).astype(np.float32)
+def check_request(n: int | None, alpha: float | None, diversity: float | None) -> None:
+    """Refuse a list length below 1 and a weight or diversity outside [0, 1] (NaN included)."""
+    if alpha is not None and not 0.0 <= alpha <= 1.0:
+        raise InvalidArgumentError(f"alpha must be between 0 and 1, got {alpha}")
+    if n is not None and n < 1:
+        raise InvalidArgumentError(f"the list length n must be at least 1, got {n}")
+    if diversity is not None and not 0.0 <= diversity <= 1.0:
+        raise InvalidArgumentError(f"diversity must be between 0 and 1, got {diversity}")
 
 
 def branch_scores(
@@ -148,10 +154,27 @@ def evidence_for(
     the positive push, largest first. Exact: contributions sum to the item's score."""
     if len(state.slots) == 0:
         return []
-    contrib = alpha * (state.contrib_long @ item_vec) + (1 - alpha) * (state.contrib_short @ item_vec)
+    contrib = fuse(state.contrib_long @ item_vec, state.contrib_short @ item_vec, alpha)
     positive = np.clip(contrib, 0, None)
     total = float(positive.sum())
     if total <= 0:
         return []
     order = np.argsort(-positive, kind="stable")[:n]
     return [(int(state.slots[i]), float(positive[i] / total)) for i in order if positive[i] > 0]
+
+
+def score_drop(
+    before: UserState, after: UserState | None, item_vec: npt.NDArray[np.float32], alpha: float
+) -> dict[str, float]:
+    """An item's model score at ``alpha`` for a user's state, and for the state re-encoded
+    without some history items (``after``; None when nothing is left, scored 0): how much
+    those items carry the recommendation."""
+
+    def score(state: UserState) -> float:
+        return float(fuse(state.u_long @ item_vec, state.u_short @ item_vec, alpha))
+
+    b = score(before)
+    a = score(after) if after is not None else 0.0
+    drop = b - a
+    return {"score": round(b, 4), "without_cited": round(a, 4), "drop": round(drop, 4),
+            "drop_share": round(drop / abs(b), 4) if abs(b) > 1e-9 else 0.0}

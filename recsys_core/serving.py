@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,12 +18,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from recsys_core.config import InterestModelConfig
+from recsys_core.data.builds import BuildInfo, latest_build, load_build, load_interest_names
 from recsys_core.data.frames import load_catalogue, load_review_texts
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import item_features, text_only_features
 from recsys_core.errors import NotBuiltError, RecsysError
+from recsys_core.fusion import fuse, weighted_parts
 from recsys_core.interests.sequences import Sequences, build_sequences, make_batch
 from recsys_core.recommend import (
     Evidence,
@@ -54,46 +54,14 @@ def to_days(when: dt.datetime | pd.Timestamp) -> float:
     return (ts - pd.Timestamp(_EPOCH)).total_seconds() / 86400.0
 
 
-@dataclass(frozen=True, slots=True)
-class BuildInfo:
-    """The identity of a build: enough to key caches and show where a model came from."""
-
-    build_id: int
-    data_version: int
-    embedding_model: str
-    created_at: str
-    stats: dict[str, object]
-
-
-def latest_build(store: Store) -> BuildInfo | None:
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT build_id, data_version, embedding_model, created_at, stats FROM builds "
-            "ORDER BY build_id DESC LIMIT 1"
-        ).fetchall()
-    if not rows:
-        return None
-    b = rows[0]
-    return BuildInfo(int(b[0]), int(b[1]), str(b[2]), b[3].isoformat(), json.loads(b[4]))
-
-
-def load_interest_names(store: Store, build_id: int) -> dict[tuple[str, int], str]:
-    """Names given to a build's nodes: an analyst's rename wins over the LLM's name."""
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT level, node_id, name FROM interest_names WHERE build_id = ? "
-            "QUALIFY row_number() OVER (PARTITION BY level, node_id ORDER BY source = 'analyst' DESC) = 1",
-            [build_id]).fetchall()
-    return {(str(level), int(node)): str(name) for level, node, name in rows}
-
-
 class ServingModel:
     """A build loaded for scoring. Construct with :meth:`load`.
 
     Attributes:
         item_ids: ``(n_items,)`` ids in matrix order; ``item_vecs`` ``(n_items, d)`` unit rows;
         text_vecs ``(n_items, text_dim)`` unit text vectors; ``fine_of_item``/``theme_of_item``;
-        ``nodes`` the hierarchy's nodes (labels); ``popularity`` events per item.
+        ``nodes`` the hierarchy's nodes (labels); ``popularity`` events per item; ``item_users``
+        users who had each item, of ``n_users`` (for novelty).
     """
 
     build: BuildInfo
@@ -114,6 +82,8 @@ class ServingModel:
     theme_labels: dict[int, str]
     keyword_labels: dict[tuple[str, int], str]
     popularity: npt.NDArray[np.float64]
+    item_users: npt.NDArray[np.float64]
+    n_users: int
 
     @classmethod
     def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:
@@ -128,20 +98,9 @@ class ServingModel:
             raise RecsysError(
                 f"build {build.build_id} was made with the text encoder {build.embedding_model!r}, but the engine "
                 f"is set up with {embedder.name!r}. Rebuild, or set RECSYS_EMBEDDING_MODEL to the build's encoder.")
-        with store.cursor() as cur:
-            blob = cur.execute("SELECT checkpoint FROM builds WHERE build_id = ?", [build.build_id]).fetchall()[0][0]
-            placed = cur.execute(
-                "SELECT item_id, position, fine_id, theme_id FROM item_interests WHERE build_id = ? ORDER BY position",
-                [build.build_id],
-            ).df()
-            nodes = cur.execute(
-                "SELECT level, node_id, parent_id, label, keywords, size, representatives FROM interest_nodes "
-                "WHERE build_id = ? ORDER BY level, node_id", [build.build_id],
-            ).df()
-            popularity = cur.execute(
-                "SELECT item_id, count(*) AS n FROM interactions GROUP BY item_id"
-            ).df()
-        ckpt = torch.load(io.BytesIO(bytes(blob)), weights_only=False)
+        stored = load_build(store, build.build_id)
+        placed, nodes, popularity = stored.placed, stored.nodes, stored.popularity
+        ckpt = torch.load(io.BytesIO(stored.checkpoint), weights_only=False)
         catalogue = load_catalogue(store)
         known = set(placed["item_id"])
         new = catalogue[~catalogue["item_id"].isin(known)]
@@ -188,8 +147,10 @@ class ServingModel:
         self.nodes = nodes
         self.keyword_labels = {(str(r.level), int(r.node_id)): str(r.label) for r in nodes.itertuples(index=False)}
         self.apply_names(load_interest_names(store, build.build_id))
-        pop = popularity.set_index("item_id")["n"].reindex(self.item_ids).fillna(0).to_numpy(np.float64)
-        self.popularity = pop
+        pop = popularity.set_index("item_id").reindex(self.item_ids).fillna(0)
+        self.popularity = pop["n"].to_numpy(np.float64)
+        self.item_users = pop["n_users"].to_numpy(np.float64)
+        self.n_users = stored.n_users
         _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
         return self
 
@@ -215,6 +176,11 @@ class ServingModel:
         with torch.inference_mode():
             out = self.model.text_vectors(torch.as_tensor(text_only_features(vec)))
         return out.numpy()[0].astype(np.float32)
+
+    def text_similarities(self, store: Store, embedder: Embedder, text: str) -> npt.NDArray[np.float32]:
+        """Cosine of every served item's text to ``text`` (an interest description)."""
+        vec, _ = embed_cached(store, embedder, [text])
+        return (self.text_vecs @ vec[0]).astype(np.float32)
 
     def user_state(
         self, events: pd.DataFrame, now: dt.datetime | None, profile: npt.NDArray[np.float32] | None = None
@@ -309,13 +275,13 @@ def rank_for_user(
     a = learned if alpha is None else float(alpha)
     note = None
     if state.cold_start == "popular":
-        long_s = np.zeros(len(serving.item_ids), np.float32)
-        short_s = long_s
+        long_w = short_w = np.zeros(len(serving.item_ids), np.float32)
         base = np.log1p(serving.popularity)
         note = "no history or profile for this user: most popular items"
     else:
         long_s, short_s = branch_scores(state, serving.item_vecs)
-        base = a * long_s + (1 - a) * short_s
+        long_w, short_w = weighted_parts(long_s, short_s, a)
+        base = fuse(long_s, short_s, a)
     score = base.astype(np.float64)
     interest_part = np.zeros_like(score)
     if interest_sims is not None:
@@ -334,7 +300,7 @@ def rank_for_user(
         theme = int(serving.theme_of_item[i])
         recs.append(Recommendation(
             rank=rank, item_id=str(serving.item_ids[i]), title=str(serving.titles[i]), score=float(score[i]),
-            long_part=float(a * long_s[i]), short_part=float((1 - a) * short_s[i]),
+            long_part=float(long_w[i]), short_part=float(short_w[i]),
             interest_part=float(interest_part[i]) if interest_sims is not None else 0.0,
             interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
             fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),

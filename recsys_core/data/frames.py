@@ -98,3 +98,18 @@ def user_fingerprint(store: Store, user_id: str, include_simulated: bool = False
             {"user": user_id, "sim": include_simulated},
         ).fetchall()[0]
     return tuple(row)
+
+
+def load_profile_text(store: Store, user_id: str) -> str | None:
+    """The user's self-description, or None when absent or blank."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT profile_text FROM users WHERE user_id = ? AND trim(profile_text) <> ''",
+                           [user_id]).fetchall()
+    return str(rows[0][0]) if rows and rows[0][0] else None
+
+
+def load_descriptions(store: Store, item_ids: list[str]) -> dict[str, str]:
+    """Item descriptions by id ("" where an item has none)."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT item_id, text FROM items WHERE list_contains(?, item_id)", [item_ids]).fetchall()
+    return {str(i): str(t or "") for i, t in rows}

@@ -426,3 +426,25 @@ def import_movielens(
     progress("reading and checking MovieLens files", 0.0)
     plan = plan_movielens(store, folder, config)
     return commit_plan(store, plan, replace=replace, on_progress=progress)
+
+
+def file_columns(path: str, kind: str, config: ImportConfig) -> tuple[list[str], dict[str, str], list[str]]:
+    """A file's columns and which field each would fill, for a column-mapping form.
+
+    Args:
+        path: The file (CSV, TSV, Parquet or JSON Lines).
+        kind: "items", "interactions" or "users".
+
+    Returns:
+        (the file's columns, {field: guessed column}, the fields of this kind, required first).
+
+    Raises:
+        ImportValidationError: The file cannot be read.
+    """
+    from recsys_core.data.readers import read_table
+    from recsys_core.data.validate import INTERACTION_FIELDS, ITEM_FIELDS, USER_FIELDS, resolve_columns
+
+    fields = {"items": ITEM_FIELDS, "interactions": INTERACTION_FIELDS, "users": USER_FIELDS}[kind]
+    table = read_table(path, max_field_bytes=config.max_field_bytes)
+    guessed, _ = resolve_columns(table, fields)
+    return list(table.frame.columns), guessed, [f.name for f in fields]

@@ -10,7 +10,7 @@ training targets and never on sampled candidates. Each run is stored with its pe
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -21,22 +21,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from recsys_core.config import EvaluationConfig, RecsysConfig
-from recsys_core.data.frames import load_catalogue, load_events, load_review_texts
+from recsys_core import metrics as M
+from recsys_core.config import RecsysConfig
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
-from recsys_core.embeddings.features import item_features
-from recsys_core.errors import ModelFitError
-from recsys_core.evaluation import metrics as M
 from recsys_core.evaluation.baselines import ContentKNNScorer, ItemKNNScorer, PopularScorer
-from recsys_core.evaluation.significance import compare_models
-from recsys_core.interests.sequences import build_sequences, drop_last
+from recsys_core.evaluation.runs import save_run
+from recsys_core.fusion import fuse
+from recsys_core.training import fit_model, take_snapshot
 
 _log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 
-BASELINES = ("popular", "item_knn", "item_knn_recent", "content_knn")
 MODEL_VARIANTS = ("long_only", "short_only", "learned_gate")
 
 
@@ -52,21 +49,13 @@ class EvaluationReport:
     epochs_run: int
 
 
-def _list_metrics(
-    scores: npt.NDArray[np.float64], targets: npt.NDArray[np.int64], n: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    from recsys_core.interests.train import rank_of_targets
-
-    ranks = rank_of_targets(scores, targets)
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
-    return ranks, np.take_along_axis(part, order, axis=1)
-
-
-def _fixed_alpha(
-    alpha: float, u_long: npt.NDArray[np.float32], u_short: npt.NDArray[np.float32], item_vecs: npt.NDArray[np.float32]
-) -> Callable[[], npt.NDArray[Any]]:
-    return lambda: (alpha * u_long + (1 - alpha) * u_short) @ item_vecs.T
+def fused_scores(
+    alpha: float | npt.NDArray[np.float64], u_long: npt.NDArray[np.float32], u_short: npt.NDArray[np.float32],
+    item_vecs: npt.NDArray[np.float32],
+) -> npt.NDArray[Any]:
+    """Every item's score for each user at the long-term weight ``alpha`` (one number, or one
+    per user): the scores the lab ranks by, for many users at once."""
+    return fuse(u_long, u_short, alpha) @ item_vecs.T
 
 
 def run_evaluation(
@@ -79,37 +68,23 @@ def run_evaluation(
     """
     import torch
 
-    from recsys_core.interests.train import train_interest_model
-    from recsys_core.pipeline import build_hierarchy
     from recsys_core.serving import encode_states
 
-    torch.set_num_threads(config.torch_threads)
     progress = on_progress or (lambda stage, fraction: None)
     ecfg = config.evaluation
     started = time.perf_counter()
-    data_version = store.data_version()
-    catalogue = load_catalogue(store)
-    if len(catalogue) < 4:
-        raise ModelFitError(f"the catalogue has {len(catalogue)} items; at least 4 are needed to evaluate")
     progress("embedding", 0.0)
-    feats = item_features(store, embedder, catalogue, load_review_texts(store),
-                          on_progress=lambda d, t: progress("embedding", 0.2 * d / max(t, 1)))
-    hierarchy = build_hierarchy(config, feats.text, catalogue)
-    item_index = {str(i): k for k, i in enumerate(catalogue["item_id"])}
-    seqs = build_sequences(load_events(store, include_live=False), item_index)
-    history_seqs, test = drop_last(seqs)
-    train_seqs, val = drop_last(history_seqs)
-    if len(test.users) < 10:
-        raise ModelFitError(f"only {len(test.users)} users have 3+ items; the evaluation needs at least 10")
-    n_items = len(catalogue)
-
-    model, epochs = train_interest_model(
-        config.model, feats.features, hierarchy.fine_of_item_, hierarchy.theme_of_fine_, train_seqs, config.seed,
-        validation=val,
-        on_epoch=lambda s: progress(f"training epoch {s.epoch}/{s.epochs}", 0.2 + 0.6 * s.epoch / s.epochs))
+    snapshot = take_snapshot(store, embedder, include_live=False, what="evaluate",
+                             on_progress=lambda d, t: progress("embedding", 0.2 * d / max(t, 1)))
+    n_items = len(snapshot.catalogue)
+    fitted = fit_model(snapshot, config, hold_out_test=True, on_epoch=lambda s: progress(
+        f"training epoch {s.epoch}/{s.epochs}", 0.2 + 0.6 * s.epoch / s.epochs))
+    model, epochs, hierarchy, feats = fitted.model, fitted.epochs, fitted.hierarchy, snapshot.features
+    history_seqs, test = fitted.history, fitted.test
+    assert test is not None
     progress("scoring", 0.8)
     with torch.inference_mode():
-        item_vecs = model.item_vectors().numpy()
+        item_vecs = model.item_vectors().numpy()  # type: ignore[attr-defined]
     users = test.users
     ends = history_seqs.lengths()[users]
     states = encode_states(model, config.model, history_seqs, users, ends, test.days)
@@ -134,17 +109,18 @@ def run_evaluation(
         "content_knn": ("baseline", lambda: ContentKNNScorer(feats.text).fit(history_seqs, n_items).score(histories)),
         "long_only": ("model", lambda: u_long @ item_vecs.T),
         "short_only": ("model", lambda: u_short @ item_vecs.T),
-        "learned_gate": ("model", lambda: (gate[:, None] * u_long + (1 - gate[:, None]) * u_short) @ item_vecs.T),
+        "learned_gate": ("model", lambda: fused_scores(gate, u_long, u_short, item_vecs)),
     }
     for a in np.linspace(0.0, 1.0, ecfg.alpha_steps):
-        scorers[f"alpha={a:.1f}"] = ("sweep", _fixed_alpha(float(a), u_long, u_short, item_vecs))
+        scorers[f"alpha={a:.1f}"] = ("sweep", functools.partial(fused_scores, float(a), u_long, u_short,
+                                                                item_vecs))
 
     rows, per_user = [], []
     for step, (name, (kind, score_fn)) in enumerate(scorers.items()):
         scores = np.asarray(score_fn(), dtype=np.float64)
         for r, h in enumerate(histories):
             scores[r, h] = -np.inf
-        ranks, lists = _list_metrics(scores, test.items, k_main)
+        ranks, lists = M.rank_of_targets(scores, test.items), M.top_k_lists(scores, k_main)
         top10 = lists[:, : min(ecfg.ks)]
         ild = M.intra_list_diversity(top10, feats.text)
         nov = M.novelty(top10, popularity, len(history_seqs))
@@ -181,58 +157,6 @@ def run_evaluation(
     # No gate can reach it; the gap to the learned gate says how much per-user fusion could still win.
     swept = everything[everything["model"].str.startswith("alpha=")]
     run_config["oracle_alpha_ndcg_10"] = float(swept.groupby("user_id")["ndcg_10"].max().mean())
-    with store.transaction() as cur:
-        run_id = int(cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM evaluation_runs").fetchall()[0][0])
-        cur.execute(
-            "INSERT INTO evaluation_runs (run_id, data_version, split, config, summary, n_users, seconds) "
-            "VALUES (?, ?, 'leave_last_out', ?, ?, ?, ?)",
-            [run_id, data_version, json.dumps(run_config), table.to_json(orient="records"), len(users), seconds],
-        )
-        cur.register("per_user", everything)
-        try:
-            cur.execute("INSERT INTO evaluation_users SELECT ?, model, user_id, n_train, segment, rank, ndcg_10, "
-                        "diversity, novelty, calibration FROM per_user", [run_id])
-        finally:
-            cur.unregister("per_user")
+    run_id = save_run(store, snapshot.data_version, run_config, table, everything, len(users), seconds)
     progress("done", 1.0)
     return EvaluationReport(run_id, table, len(users), seconds, learned, len(epochs))
-
-
-def load_runs(store: Store) -> pd.DataFrame:
-    """Past runs, newest first: run_id, created_at, data_version, n_users, seconds."""
-    with store.cursor() as cur:
-        return cur.execute("SELECT run_id, created_at, data_version, split, n_users, seconds FROM evaluation_runs "
-                           "ORDER BY run_id DESC").df()
-
-
-def load_run_table(store: Store, run_id: int) -> pd.DataFrame:
-    with store.cursor() as cur:
-        rows = cur.execute("SELECT summary FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchall()
-    return pd.DataFrame(json.loads(rows[0][0])) if rows else pd.DataFrame()
-
-
-def load_run_comparison(store: Store, run_id: int, reference: str, config: EvaluationConfig) -> pd.DataFrame:
-    """``reference`` against every other model of a run on per-user NDCG@10, with paired bootstrap
-    intervals (see significance.py). Empty when the run has no per-user rows."""
-    with store.cursor() as cur:
-        per_user = cur.execute("SELECT model, user_id, ndcg_10 FROM evaluation_users WHERE run_id = ?", [run_id]).df()
-    if per_user.empty:
-        return pd.DataFrame(columns=["model", "delta", "low", "high", "verdict"])
-    return compare_models(per_user, reference, samples=config.bootstrap_samples, confidence=config.confidence,
-                          seed=run_id)
-
-
-def latest_headline(store: Store) -> dict[str, object] | None:
-    """The newest run in one line: learned gate vs the best simple baseline (popularity,
-    item-kNN, content kNN) on NDCG@10."""
-    with store.cursor() as cur:
-        rows = cur.execute("SELECT run_id, created_at, n_users, summary FROM evaluation_runs "
-                           "ORDER BY run_id DESC LIMIT 1").fetchall()
-    if not rows:
-        return None
-    run_id, created_at, n_users, summary = rows[0]
-    table = pd.DataFrame(json.loads(summary)).set_index("model")
-    rivals = table.loc[[m for m in BASELINES if m in table.index], "ndcg@10"]
-    return {"run_id": int(run_id), "created_at": created_at.isoformat(timespec="minutes"), "n_users": int(n_users),
-            "learned_ndcg_10": float(table.loc["learned_gate", "ndcg@10"]),
-            "best_baseline": str(rivals.idxmax()), "best_baseline_ndcg_10": float(rivals.max())}

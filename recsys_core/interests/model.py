@@ -6,7 +6,7 @@ into the fine interests they belong to, fine interests into themes, themes into 
 The long-term branch reads the whole history with a learned time decay; the short-term branch
 reads the last few items with learned position weights. A gate turns (time since the last
 event, session length, history length, both vectors) into the weight ``a`` of the long-term
-vector: ``u = a * u_long + (1 - a) * u_short``.
+vector; :mod:`recsys_core.fusion` mixes the two branches with it.
 
 Because every pooling step is a weighted sum and the output map is linear, a branch vector is
 exactly ``sum_i contrib_i`` over history items, which makes per-item evidence exact.
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from recsys_core.config import InterestModelConfig
+from recsys_core.fusion import fuse
 from recsys_core.interests.sequences import N_EVENT_CODES, HistoryBatch
 
 
@@ -134,6 +135,10 @@ class UserEncoding:
     short: BranchOutput
     gate: torch.Tensor  # (B,) learned weight of the long-term vector
 
+    def fused(self) -> torch.Tensor:
+        """(B, d) user vectors at the learned weight (see :mod:`recsys_core.fusion`)."""
+        return fuse(self.long.user, self.short.user, self.gate)
+
 
 class InterestModel(nn.Module):
     text_features: torch.Tensor
@@ -242,8 +247,7 @@ class InterestModel(nn.Module):
         hist_vecs = table.index_select(0, inverse[: items.numel()]).reshape(*items.shape, -1)
         cand_vecs = table.index_select(0, inverse[items.numel():])
         enc = self.encode(batch, hist_vecs, details=False)
-        a = enc.gate.unsqueeze(1)
-        fused = a * enc.long.user + (1 - a) * enc.short.user
+        fused = enc.fused()
         scale = self.logit_scale.exp().clamp(max=100.0)
         # seen items are never recommended, so they are not negatives either
         pos = torch.searchsorted(candidates, targets)

@@ -21,9 +21,9 @@ import torch
 
 from recsys_core.config import InterestModelConfig
 from recsys_core.errors import ModelFitError
-from recsys_core.evaluation.metrics import ndcg_per_user
 from recsys_core.interests.model import InterestModel
 from recsys_core.interests.sequences import HeldOut, HistoryBatch, Sequences, make_batch
+from recsys_core.metrics import ndcg_per_user, rank_of_targets
 
 _log = logging.getLogger(__name__)
 
@@ -54,14 +54,6 @@ def history_batch(
     return make_batch(seqs, users, ends, at_days, config.max_history, config.session_gap_minutes / 1440.0)
 
 
-def rank_of_targets(scores: npt.NDArray[np.floating], targets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """1-based rank of each row's target among finite scores; ties count half (expected rank)."""
-    t = scores[np.arange(len(targets)), targets][:, None]
-    greater = (scores > t).sum(axis=1)
-    equal = (scores == t).sum(axis=1) - 1
-    return (1 + greater + equal // 2).astype(np.int64)
-
-
 @torch.inference_mode()
 def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int = 10) -> float:
     """NDCG@k of the fused model on held-out next items, full ranking without seen items."""
@@ -72,8 +64,7 @@ def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int
         users = held.users[start:start + 512]
         batch = history_batch(seqs, model.config, users, seqs.lengths()[users], held.days[start:start + 512])
         enc = model.encode(batch, details=False)
-        a = enc.gate.unsqueeze(1)
-        u = (a * enc.long.user + (1 - a) * enc.short.user).numpy()
+        u = enc.fused().numpy()
         scores = u @ vecs.T
         for row, user in enumerate(users):
             scores[row, seqs.user(int(user))[0]] = -np.inf

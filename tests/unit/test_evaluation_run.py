@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from recsys_core.errors import InvalidArgumentError
-from recsys_core.evaluation.runner import BASELINES, MODEL_VARIANTS, load_run_table, load_runs
+from recsys_core.evaluation.runner import MODEL_VARIANTS
+from recsys_core.evaluation.runs import BASELINES, load_run_table, load_runs
 from recsys_core.evaluation.significance import paired_bootstrap
 from recsys_core.interests.sequences import build_sequences, drop_last
 
@@ -56,20 +57,38 @@ def test_evaluation_reports_all_models_and_stores_the_run(built_engine: Any) -> 
         built_engine.evaluation_comparison(report.run_id + 99)
 
 
-def test_held_out_items_are_never_in_the_training_part(built_engine: Any) -> None:
+def test_held_out_items_are_never_in_the_training_part(built_engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Watch what the evaluation really hands the trainer: no user's test item (their newest)
+    and no validation item (the one before) is among the training sequences."""
+    import recsys_core.training as training
     from recsys_core.data.frames import load_catalogue, load_events
+
+    seen: dict[str, Any] = {}
+    real = training.train_interest_model
+
+    def spy(config: Any, features: Any, fine: Any, theme: Any, seqs: Any, seed: int, validation: Any = None,
+            on_epoch: Any = None) -> Any:
+        seen["train"], seen["validation"] = seqs, validation
+        return real(config, features, fine, theme, seqs, seed, validation=validation, on_epoch=on_epoch)
+
+    monkeypatch.setattr(training, "train_interest_model", spy)
+    report = built_engine.evaluate()
+    train, val = seen["train"], seen["validation"]
 
     catalogue = load_catalogue(built_engine.store)
     index = {str(i): k for k, i in enumerate(catalogue["item_id"])}
-    seqs = build_sequences(load_events(built_engine.store, include_live=False), index)
-    history, test = drop_last(seqs)
-    train, val = drop_last(history)
-    for row, user in enumerate(test.users[:50]):
-        items, days, _ = history.user(int(user))
-        assert test.items[row] not in items
-        assert days.max() <= test.days[row]
-    assert len(np.intersect1d(val.users, test.users)) == len(val.users)
-    assert train.lengths().sum() == history.lengths().sum() - len(val.users)
+    everything = build_sequences(load_events(built_engine.store, include_live=False), index)
+    _, test = drop_last(everything)
+    assert report.n_users == len(test.users)
+    train_rows = train.index_of()
+    for row, user in enumerate(test.users):
+        uid = everything.user_ids[int(user)]
+        items, _, _ = train.user(train_rows[uid])
+        full, days, _ = everything.user(int(user))
+        assert test.items[row] == full[-1] and test.items[row] not in items  # the test item: never trained on
+        assert full[-2] not in items  # nor the validation item before it
+        assert days[: len(items)].max() <= test.days[row]
+    assert val is not None and len(val.users) == len(test.users)
 
 
 def test_paired_bootstrap_tells_a_real_gap_from_noise() -> None:

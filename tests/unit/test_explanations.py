@@ -117,7 +117,7 @@ def _user(engine: Engine) -> str:
 
 def test_endpoint_text_is_used_when_it_passes(endpoint_engine: Engine, server: ChatServer) -> None:
     recs = endpoint_engine.recommend(_user(endpoint_engine), n=3)
-    explanations = endpoint_engine.explain(recs, use_cache=False)
+    explanations = endpoint_engine.explanations.explain(recs, use_cache=False)
     assert [e.source for e in explanations] == ["llm"] * 3
     assert all(e.check.passed and e.backend == "openai" and e.model == "test-model" for e in explanations)
     assert all("is a close match for you." in e.text for e in explanations)
@@ -130,7 +130,7 @@ def test_endpoint_text_is_used_when_it_passes(endpoint_engine: Engine, server: C
 def test_endpoint_streams_tokens(endpoint_engine: Engine, server: ChatServer) -> None:
     recs = endpoint_engine.recommend(_user(endpoint_engine), n=1)
     pieces: list[str] = []
-    e = endpoint_engine.explain_item(recs, recs.items[0], on_token=pieces.append, use_cache=False)
+    e = endpoint_engine.explanations.explain_item(recs, recs.items[0], on_token=pieces.append, use_cache=False)
     assert server.requests[-1]["body"]["stream"] is True
     assert len(pieces) > 3 and "".join(pieces).strip() == e.text and e.source == "llm"
 
@@ -143,7 +143,7 @@ def test_endpoint_failures_fall_back_to_the_template(endpoint_engine: Engine, se
     server.mode = mode
     recs = endpoint_engine.recommend(_user(endpoint_engine), n=1)
     t0 = time.perf_counter()
-    e = endpoint_engine.explain_item(recs, recs.items[0], use_cache=False)
+    e = endpoint_engine.explanations.explain_item(recs, recs.items[0], use_cache=False)
     assert time.perf_counter() - t0 < 2.5  # the 1 s timeout holds, the 3 s server is not awaited
     assert e.source == "template" and e.flagged and e.fallback_reason == reason
     assert e.check.passed and e.text.startswith("Because")
@@ -154,7 +154,7 @@ def test_after_a_timeout_the_endpoint_rests_and_failures_are_not_cached(endpoint
     server.mode = "slow"
     recs = endpoint_engine.recommend(_user(endpoint_engine), n=3)
     t0 = time.perf_counter()
-    explanations = endpoint_engine.explain(recs)
+    explanations = endpoint_engine.explanations.explain(recs)
     assert time.perf_counter() - t0 < 3.0  # one timeout, then the cool-down skips the endpoint
     assert explanations[0].fallback_reason == "timeout"
     assert all(e.fallback_reason.startswith("skipped") for e in explanations[1:])  # type: ignore[union-attr]
@@ -169,7 +169,7 @@ def test_an_obedient_model_cannot_push_injected_text_to_the_page(endpoint_engine
     server.mode = "obedient"
     recs = engine.recommend(_user(engine), n=1)
     rec = recs.items[0]
-    e = engine.explain_item(recs, rec, use_cache=False, description=INJECTION)
+    e = engine.explanations.explain_item(recs, rec, use_cache=False, description=INJECTION)
     sent = server.requests[-1]["body"]["messages"]
     assert sent[0]["content"] == SYSTEM_MESSAGE
     assert "deals.example.com" not in e.text and e.source == "template"
@@ -180,9 +180,9 @@ def test_cache_hits_skip_the_backend_and_survive_a_slider_move(endpoint_engine: 
     engine = endpoint_engine
     user = _user(engine)
     recs = engine.recommend(user, n=3)
-    first = engine.explain(recs)
+    first = engine.explanations.explain(recs)
     n_requests = len(server.requests)
-    again = engine.explain(recs)
+    again = engine.explanations.explain(recs)
     assert len(server.requests) == n_requests
     assert all(e.cached for e in again) and [e.text for e in again] == [e.text for e in first]
     assert again[0].check == first[0].check
@@ -191,7 +191,7 @@ def test_cache_hits_skip_the_backend_and_survive_a_slider_move(endpoint_engine: 
                      if (r.item_id, [e.item_id for e in r.evidence[:2]]) in
                      [(x.item_id, [e.item_id for e in x.evidence[:2]]) for x in recs.items]]
     assert same_evidence
-    hit = engine.explain_item(moved, same_evidence[0])
+    hit = engine.explanations.explain_item(moved, same_evidence[0])
     assert hit.cached and len(server.requests) == n_requests
 
 
@@ -215,7 +215,7 @@ def test_llm_names_label_the_interests_and_an_analyst_name_wins(endpoint_engine:
     server.mode = "name"
     serving = engine.serving()
     keyword_label = serving.fine_labels[0]
-    named, kept = engine.name_interests()
+    named, kept = engine.explanations.name_interests()
     assert named == len(serving.nodes) and kept == 0
     fine_names = engine.serving().fine_labels
     assert all(name.startswith("Group ") for name in fine_names.values()) and len(set(fine_names.values())) == len(fine_names)
@@ -233,13 +233,13 @@ def test_llm_names_label_the_interests_and_an_analyst_name_wins(endpoint_engine:
 def test_names_that_are_titles_or_repeats_keep_the_keyword_labels(endpoint_engine: Engine, server: ChatServer) -> None:
     engine = endpoint_engine
     server.mode, server.fixed_reply = "fixed", str(engine.serving().titles[0])
-    named, kept = engine.name_interests()
+    named, kept = engine.explanations.name_interests()
     assert named == 0 and kept == len(engine.serving().nodes)
     server.fixed_reply = "Outdoor gear"
-    named, kept = engine.name_interests()
+    named, kept = engine.explanations.name_interests()
     assert named == 2  # once per level, then repeats are refused
     server.mode = "echo"  # fine: a member's title back; theme: its first fine interest's label back
-    named, kept = engine.name_interests()
+    named, kept = engine.explanations.name_interests()
     theme_examples = [json.loads(r["body"]["messages"][-1]["content"])["example_titles"][0]
                       for r in server.requests[-int(engine.serving().nodes["level"].eq("theme").sum()):]]
     assert set(theme_examples) <= set(engine.serving().fine_labels.values())
@@ -296,8 +296,8 @@ def test_the_packaged_local_model_writes_checked_explanations(local_engine: Engi
     engine = local_engine
     recs = engine.recommend(_user(engine), n=3)
     pieces: list[tuple[str, str]] = []
-    explanations = engine.explain(recs, on_token=lambda item, piece: pieces.append((item, piece)), use_cache=False)
-    assert engine.explainer.backend.load_seconds is not None  # the GGUF really was loaded
+    explanations = engine.explanations.explain(recs, on_token=lambda item, piece: pieces.append((item, piece)), use_cache=False)
+    assert engine.explanations.explainer.backend.load_seconds is not None  # the GGUF really was loaded
     assert {item for item, _ in pieces} == {r.item_id for r in recs.items}  # streamed per item
     for rec, e in zip(recs.items, explanations, strict=True):
         assert e.backend == "local" and e.model == "gemma-3-270m-q4_k_m"
@@ -305,7 +305,7 @@ def test_the_packaged_local_model_writes_checked_explanations(local_engine: Engi
         assert written and written.startswith("Because")  # real model output, tidied
         assert "".join(p for item, p in pieces if item == rec.item_id).strip().startswith(written[:20])
         # the check ran on that output: its verdict decides what is shown
-        verdict = check_explanation(written, dataclasses.replace(_facts_of(engine, recs, rec)), engine.title_index())
+        verdict = check_explanation(written, dataclasses.replace(_facts_of(engine, recs, rec)), engine.explanations.title_index())
         assert (e.source == "llm") == verdict.passed
         assert e.check.passed  # what is shown always passes (the template otherwise)
 
@@ -314,14 +314,14 @@ def _facts_of(engine: Engine, recs: Any, rec: Any) -> ExplanationFacts:
     from recsys_core.explain.facts import facts_for
 
     cfg = engine.config.explain
-    return facts_for(recs, rec, engine._descriptions([rec.item_id]).get(rec.item_id), None, cfg.n_evidence,
+    return facts_for(recs, rec, engine.descriptions([rec.item_id]).get(rec.item_id), None, cfg.n_evidence,
                      cfg.description_words)
 
 
 def test_the_local_model_does_not_follow_instructions_in_item_text(local_engine: Engine) -> None:
     engine = local_engine
     recs = engine.recommend(_user(engine), n=1)
-    e = engine.explain_item(recs, recs.items[0], use_cache=False, description=INJECTION)
+    e = engine.explanations.explain_item(recs, recs.items[0], use_cache=False, description=INJECTION)
     written = e.text if e.source == "llm" else e.llm_text
     assert written and written.startswith("Because")
     assert "deals.example.com" not in e.text and "free gift" not in e.text.lower()
@@ -346,9 +346,9 @@ def test_naming_leaves_the_local_model_ready_for_explanations(built_engine: Engi
             self.warmed += 1
 
     fake = Namer()
-    built_engine.explainer.backend = fake
+    built_engine.explanations.explainer.backend = fake
     try:
-        built_engine.name_interests()
+        built_engine.explanations.name_interests()
         assert fake.count == len(built_engine.serving().nodes) and fake.warmed == 1
     finally:
         with built_engine.store.transaction() as cur:

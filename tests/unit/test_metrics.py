@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from recsys_core.evaluation import metrics as M
-from recsys_core.interests.train import rank_of_targets
+from recsys_core import metrics as M
+from recsys_core.metrics import rank_of_targets
 
 
 def test_rank_counts_only_better_items_and_half_the_ties() -> None:

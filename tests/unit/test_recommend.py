@@ -10,7 +10,8 @@ import pytest
 from recsys_core.data.frames import load_user_events
 from recsys_core.data.importers import commit_plan, plan_files
 from recsys_core.errors import UnknownItemError
-from recsys_core.recommend import fuse_interests, rerank_mmr, top_n
+from recsys_core.fusion import check_alpha, fuse, weighted_parts
+from recsys_core.recommend import rerank_mmr, top_n
 from tests.conftest import write
 
 Engine = Any
@@ -166,9 +167,14 @@ def test_a_new_item_with_only_a_text_can_be_recommended(built_engine: Engine, tm
 
 def test_pure_helpers() -> None:
     u, s = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
-    np.testing.assert_allclose(fuse_interests(u, s, 0.25), [0.25, 0.75])
-    with pytest.raises(ValueError):
-        fuse_interests(u, s, 1.5)
+    np.testing.assert_allclose(fuse(u, s, 0.25), [0.25, 0.75])
+    long_part, short_part = weighted_parts(u, s, 0.25)
+    np.testing.assert_allclose(long_part + short_part, fuse(u, s, 0.25))
+    rows = np.stack([u, s])  # one weight per row scales whole rows
+    np.testing.assert_allclose(fuse(rows, rows[::-1], np.array([1.0, 0.0])), [[1.0, 0.0], [1.0, 0.0]])
+    for bad in (1.5, -0.1, float("nan")):
+        with pytest.raises(ValueError):
+            check_alpha(bad)
     scores = np.array([0.1, np.inf * -1, 0.9, 0.5, 0.9])
     assert top_n(scores, 3).tolist() == [2, 4, 3]
     vecs = np.array([[1, 0], [1, 0], [0, 1]], np.float32)

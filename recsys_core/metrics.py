@@ -1,5 +1,7 @@
-"""Ranking and list metrics as pure functions of arrays (one held-out item per user).
+"""Ranking and list metrics as pure functions of arrays: the one definition of each metric.
 
+A leaf module (NumPy only): the trainer's early stopping, the evaluation, the lab's list
+summary and the command line all read their figures from here, so a name means one number.
 Ranks are 1-based positions of the held-out item in a full ranking of the catalogue with
 the user's training items removed.
 """
@@ -8,6 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+
+def rank_of_targets(scores: npt.NDArray[np.floating], targets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """1-based rank of each row's target among finite scores; ties count half (expected rank)."""
+    t = scores[np.arange(len(targets)), targets][:, None]
+    greater = (scores > t).sum(axis=1)
+    equal = (scores == t).sum(axis=1) - 1
+    return (1 + greater + equal // 2).astype(np.int64)
+
+
+def top_k_lists(scores: npt.NDArray[np.floating], k: int) -> npt.NDArray[np.int64]:
+    """Per row, the column indices of the ``k`` highest scores, best first."""
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(part, order, axis=1)
 
 
 def hit_rate_at_k(ranks: npt.NDArray[np.int64], k: int) -> float:

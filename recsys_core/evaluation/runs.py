@@ -1,0 +1,84 @@
+"""Stored evaluation runs: writing a run with its per-user results, and reading runs back
+(the table, the configuration, the paired comparison, the home page's headline).
+
+No torch here: the pages read runs without loading the model.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from recsys_core.config import EvaluationConfig
+from recsys_core.data.store import Store
+from recsys_core.evaluation.significance import compare_models
+
+BASELINES = ("popular", "item_knn", "item_knn_recent", "content_knn")
+
+
+def save_run(store: Store, data_version: int, run_config: dict[str, Any], table: pd.DataFrame,
+             per_user: pd.DataFrame, n_users: int, seconds: float) -> int:
+    """Write one run (summary table, config, per-user rows) in one transaction; returns its id."""
+    with store.transaction() as cur:
+        run_id = int(cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM evaluation_runs").fetchall()[0][0])
+        cur.execute(
+            "INSERT INTO evaluation_runs (run_id, data_version, split, config, summary, n_users, seconds) "
+            "VALUES (?, ?, 'leave_last_out', ?, ?, ?, ?)",
+            [run_id, data_version, json.dumps(run_config), table.to_json(orient="records"), n_users, seconds],
+        )
+        cur.register("per_user", per_user)
+        try:
+            cur.execute("INSERT INTO evaluation_users SELECT ?, model, user_id, n_train, segment, rank, ndcg_10, "
+                        "diversity, novelty, calibration FROM per_user", [run_id])
+        finally:
+            cur.unregister("per_user")
+    return run_id
+
+
+def load_runs(store: Store) -> pd.DataFrame:
+    """Past runs, newest first: run_id, created_at, data_version, n_users, seconds."""
+    with store.cursor() as cur:
+        return cur.execute("SELECT run_id, created_at, data_version, split, n_users, seconds FROM evaluation_runs "
+                           "ORDER BY run_id DESC").df()
+
+
+def load_run_config(store: Store, run_id: int) -> dict[str, object] | None:
+    """A run's stored configuration (learned weights and headroom included), or None."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT config FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
+def load_run_table(store: Store, run_id: int) -> pd.DataFrame:
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT summary FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchall()
+    return pd.DataFrame(json.loads(rows[0][0])) if rows else pd.DataFrame()
+
+
+def load_run_comparison(store: Store, run_id: int, reference: str, config: EvaluationConfig) -> pd.DataFrame:
+    """``reference`` against every other model of a run on per-user NDCG@10, with paired bootstrap
+    intervals (see significance.py). Empty when the run has no per-user rows."""
+    with store.cursor() as cur:
+        per_user = cur.execute("SELECT model, user_id, ndcg_10 FROM evaluation_users WHERE run_id = ?", [run_id]).df()
+    if per_user.empty:
+        return pd.DataFrame(columns=["model", "delta", "low", "high", "verdict"])
+    return compare_models(per_user, reference, samples=config.bootstrap_samples, confidence=config.confidence,
+                          seed=run_id)
+
+
+def latest_headline(store: Store) -> dict[str, object] | None:
+    """The newest run in one line: learned gate vs the best simple baseline (popularity,
+    item-kNN, content kNN) on NDCG@10."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT run_id, created_at, n_users, summary FROM evaluation_runs "
+                           "ORDER BY run_id DESC LIMIT 1").fetchall()
+    if not rows:
+        return None
+    run_id, created_at, n_users, summary = rows[0]
+    table = pd.DataFrame(json.loads(summary)).set_index("model")
+    rivals = table.loc[[m for m in BASELINES if m in table.index], "ndcg@10"]
+    return {"run_id": int(run_id), "created_at": created_at.isoformat(timespec="minutes"), "n_users": int(n_users),
+            "learned_ndcg_10": float(table.loc["learned_gate", "ndcg@10"]),
+            "best_baseline": str(rivals.idxmax()), "best_baseline_ndcg_10": float(rivals.max())}

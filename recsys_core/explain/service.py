@@ -1,0 +1,113 @@
+"""Explanations and interest names for the served model, wired to the engine.
+
+Holds what the explanation side keeps per process (the explainer with its LLM backend, the
+index of catalogue titles the check reads) and turns a recommendation into checked text:
+facts from the engine's evidence, the LLM (or the template), the faithfulness check with the
+counterfactual score drop. One instance per engine configuration; the engine drops it when
+the explanation settings change.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from recsys_core.data.frames import load_user_events, user_fingerprint
+from recsys_core.errors import UnknownItemError
+from recsys_core.explain.backends import OnToken, make_backend
+from recsys_core.explain.check import TitleIndex
+from recsys_core.explain.explainer import Explainer, Explanation
+from recsys_core.explain.facts import facts_for
+from recsys_core.explain.naming import name_interests
+from recsys_core.recommend import Recommendation, RecommendationList, score_drop
+
+if TYPE_CHECKING:
+    from recsys_core.engine import RecsysEngine
+
+Progress = Callable[[str, float], None]
+
+
+class Explanations:
+    """Checked explanations and LLM interest names for one engine."""
+
+    def __init__(self, engine: RecsysEngine) -> None:
+        self._engine = engine
+        self._lock = threading.RLock()
+        self._titles: tuple[int, TitleIndex] | None = None
+        self.explainer = Explainer(engine.store, engine.config.explain, make_backend(engine.config.explain))
+
+    def warm_up(self) -> None:
+        """Load the LLM now, so the first explanation does not wait for it."""
+        if callable(warm := getattr(self.explainer.backend, "warm", None)):
+            warm()
+
+    def title_index(self) -> TitleIndex:
+        """Every catalogue title, for the faithfulness check (built once per served model)."""
+        serving = self._engine.serving()
+        with self._lock:
+            if self._titles is None or self._titles[0] != id(serving):
+                self._titles = (id(serving), TitleIndex(str(t) for t in serving.titles))
+            return self._titles[1]
+
+    def explain(
+        self, recs: RecommendationList, interest: str | None = None, include_simulated: bool = False,
+        on_token: Callable[[str, str], None] | None = None, use_cache: bool = True,
+    ) -> list[Explanation]:
+        """A checked explanation for every item of a list, in order (see :meth:`explain_item`)."""
+        descriptions = self._engine.descriptions([r.item_id for r in recs.items])
+        return [self.explain_item(recs, rec, interest, include_simulated,
+                                  None if on_token is None else functools.partial(on_token, rec.item_id),
+                                  use_cache, descriptions.get(rec.item_id)) for rec in recs.items]
+
+    def explain_item(
+        self, recs: RecommendationList, rec: Recommendation, interest: str | None = None,
+        include_simulated: bool = False, on_token: OnToken | None = None, use_cache: bool = True,
+        description: str | None = None,
+    ) -> Explanation:
+        """One recommendation's explanation: cached, or written by the LLM under the timeout,
+        checked against the evidence, replaced by the template when it fails; the score drop
+        without the cited history items is measured and stored with it. Never raises for
+        backend trouble."""
+        cfg = self._engine.config.explain
+        if description is None:
+            description = self._engine.descriptions([rec.item_id]).get(rec.item_id)
+        facts = facts_for(recs, rec, description, interest, cfg.n_evidence, cfg.description_words)
+        return self.explainer.explain(
+            facts, self.title_index(),
+            lambda cited: self.counterfactual(recs.user_id, rec.item_id, cited, recs.alpha, include_simulated),
+            on_token, use_cache)
+
+    def counterfactual(
+        self, user_id: str, item_id: str, removed: tuple[str, ...], alpha: float, include_simulated: bool = False,
+    ) -> dict[str, float]:
+        """The item's model score at ``alpha`` with the user's whole history and with ``removed``
+        items taken out of it and the user re-encoded: how much the cited evidence carries it."""
+        engine = self._engine
+        serving = engine.serving()
+        row = serving.item_index.get(item_id)
+        if row is None:
+            raise UnknownItemError(f"no item with id {item_id!r} in the served model")
+        fingerprint = user_fingerprint(engine.store, user_id, include_simulated)
+        events = load_user_events(engine.store, user_id, include_simulated)
+        kept = events[~events["item_id"].astype(str).isin(set(removed))]
+        after = serving.user_state(kept, fingerprint[2]) if len(kept) else None  # type: ignore[arg-type]
+        before = engine.user_state(user_id, include_simulated, serving)
+        return score_drop(before, after, serving.item_vecs[row], alpha)
+
+    def name_interests(self, on_progress: Progress | None = None) -> tuple[int, int]:
+        """Let the LLM name every fine interest and theme of the newest build (keyword labels
+        stay where it gives no usable name); returns (named, kept). No-op without an LLM."""
+        engine = self._engine
+        backend = self.explainer.backend
+        serving = engine.serving()
+        if backend is None:
+            return 0, len(serving.nodes)
+        titles = {str(i): str(t) for i, t in zip(serving.item_ids, serving.titles, strict=True)}
+        done = name_interests(
+            engine.store, serving.build.build_id, serving.nodes, titles, backend, engine.config.explain.timeout_seconds,
+            (lambda f, detail: on_progress(f"naming interests: {detail}", f)) if on_progress else None)
+        self.warm_up()  # the naming prompts evicted the explanation prompt; read it again
+        engine.serving()  # picks the new names up
+        return done

@@ -1,0 +1,127 @@
+"""The one way a model is trained: (store snapshot, config, seed, hold-out) -> a fitted model.
+
+The build (what the app serves) and the evaluation (what is measured) both call
+:func:`fit_model`, so they read the same features, build the same hierarchy and train the
+same way; they differ only in what they hold out:
+
+- the build holds out each user's newest item to choose the epoch count (early stopping)
+  and serves states read from the whole history;
+- the evaluation first holds out each user's newest item as the test, then the one before
+  it for early stopping, and never trains on either.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from recsys_core.config import RecsysConfig
+from recsys_core.data.frames import load_catalogue, load_events, load_review_texts
+from recsys_core.data.store import Store
+from recsys_core.embeddings.base import Embedder
+from recsys_core.embeddings.features import ItemFeatures, item_features
+from recsys_core.errors import ModelFitError
+from recsys_core.interests.hierarchy import InterestHierarchy
+from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
+from recsys_core.interests.train import EpochStats, train_interest_model
+
+MIN_ITEMS = 4
+MIN_VALIDATION_USERS = 10  # fewer held-out users give no usable early-stopping signal
+MIN_TEST_USERS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a training run reads from the store, taken once: the catalogue in model order,
+    its text features and the events."""
+
+    data_version: int
+    catalogue: pd.DataFrame  # item_id, title, text, category, embed_text
+    features: ItemFeatures
+    events: pd.DataFrame  # user_id, item_id, occurred_at, event_type
+
+    def item_index(self) -> dict[str, int]:
+        return {str(i): k for k, i in enumerate(self.catalogue["item_id"])}
+
+
+def take_snapshot(
+    store: Store, embedder: Embedder, include_live: bool, what: str = "build",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Snapshot:
+    """Read the catalogue and events and embed the texts (through the cache).
+
+    Raises:
+        ModelFitError: Fewer than 4 items (``what`` names the step in the message).
+    """
+    data_version = store.data_version()
+    catalogue = load_catalogue(store)
+    if len(catalogue) < MIN_ITEMS:
+        raise ModelFitError(f"the catalogue has {len(catalogue)} items; at least {MIN_ITEMS} are needed to {what}")
+    feats = item_features(store, embedder, catalogue, load_review_texts(store), on_progress=on_progress)
+    return Snapshot(data_version, catalogue, feats, load_events(store, include_live=include_live))
+
+
+def build_hierarchy(config: RecsysConfig, snapshot: Snapshot) -> InterestHierarchy:
+    return InterestHierarchy(config.hierarchy, seed=config.seed).fit(
+        snapshot.features.text, snapshot.catalogue["embed_text"].tolist(), snapshot.catalogue["item_id"].tolist())
+
+
+@dataclass(frozen=True, slots=True)
+class FittedModel:
+    """A trained model with what it was trained from.
+
+    ``sequences``: every user's whole history; ``history``: what the model may read at test
+    time (``sequences`` less the test items, or all of it without a test); ``test``: the
+    held-out newest items, or None; ``epochs``: per-epoch statistics.
+    """
+
+    hierarchy: InterestHierarchy
+    sequences: Sequences
+    history: Sequences
+    test: HeldOut | None
+    train: Sequences
+    validation: HeldOut | None
+    model: object  # InterestModel (torch is imported lazily)
+    epochs: list[EpochStats]
+    seconds: dict[str, float]  # "hierarchy", "training"
+
+
+def fit_model(
+    snapshot: Snapshot, config: RecsysConfig, hold_out_test: bool,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> FittedModel:
+    """Build the interest hierarchy and train the model on ``snapshot`` with ``config.seed``.
+
+    Args:
+        hold_out_test: Keep each user's newest item out of training as a test item (the
+            evaluation); otherwise it is only held out for early stopping (the build).
+        on_epoch: Progress callback after every epoch.
+
+    Raises:
+        ModelFitError: Too few users to test on, or nothing to learn from.
+    """
+    import torch
+
+    torch.set_num_threads(config.torch_threads)
+    started = time.perf_counter()
+    hierarchy = build_hierarchy(config, snapshot)
+    seconds = {"hierarchy": time.perf_counter() - started}
+    seqs = build_sequences(snapshot.events, snapshot.item_index())
+    test: HeldOut | None = None
+    history = seqs
+    if hold_out_test:
+        history, test = drop_last(seqs)
+        if len(test.users) < MIN_TEST_USERS:
+            raise ModelFitError(f"only {len(test.users)} users have 3+ items; the evaluation needs at least "
+                                f"{MIN_TEST_USERS}")
+    train, held = drop_last(history)
+    validation = held if hold_out_test or len(held.users) >= MIN_VALIDATION_USERS else None
+    started = time.perf_counter()
+    model, epochs = train_interest_model(
+        config.model, snapshot.features.features, hierarchy.fine_of_item_, hierarchy.theme_of_fine_, train,
+        config.seed, validation=validation, on_epoch=on_epoch)
+    seconds["training"] = time.perf_counter() - started
+    return FittedModel(hierarchy, seqs, history, test, train, validation, model, epochs, seconds)
