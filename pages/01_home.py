@@ -13,10 +13,8 @@ from pages._shared import (
     pipeline_status,
     run_with_progress,
 )
+from recsys_core.evaluation.runs import MODEL_NAMES
 from recsys_core.viz import build_events_over_time, build_top_categories
-
-BASELINE_NAMES = {"popular": "most popular", "item_knn": "item-kNN on the whole history",
-                  "item_knn_recent": "item-kNN on the last items", "content_knn": "content kNN"}
 
 eng = engine()
 view = overview(eng, eng.data_version())
@@ -68,7 +66,7 @@ if ev is not None:
     st.caption(
         f"Latest evaluation (run {ev['run_id']}, {ev['n_users']:,} users, newest item per user held out): "
         f"NDCG@10 {ev['learned_ndcg_10']:.3f} with the learned gate against {ev['best_baseline_ndcg_10']:.3f} "
-        f"for the best simple baseline ({BASELINE_NAMES.get(str(ev['best_baseline']), ev['best_baseline'])}), "
+        f"for the best baseline ({MODEL_NAMES.get(str(ev['best_baseline']), ev['best_baseline'])}), "
         f"{lift:+.0%}."
     )
 

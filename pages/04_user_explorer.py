@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._shared import engine, events_key, require_model, selected_user, user_interests, user_timeline
+from pages._shared import (
+    as_of_picker,
+    engine,
+    events_key,
+    require_model,
+    selected_user,
+    user_interests,
+    user_timeline,
+)
+from recsys_core.moments import from_days, parse_as_of
 from recsys_core.viz import build_gate_curve, build_interest_sunburst, build_timeline
 
 eng = engine()
@@ -16,9 +25,13 @@ st.title(f"User explorer: {user}" if user else "User explorer")
 if version is None or user is None:
     st.stop()
 
-state = eng.user_state(user, include_simulated=True)
-events = user_timeline(eng, version, user, True, events_key())
-shares = user_interests(eng, version, user, True, events_key())
+picker, _ = st.columns([1, 3])
+with picker:
+    as_of = as_of_picker("user.asof", str(st.query_params.get("asof", "next-visit")))
+moment = parse_as_of(as_of)
+state = eng.user_state(user, include_simulated=True, as_of=moment)
+events = user_timeline(eng, version, user, True, events_key(), as_of)
+shares = user_interests(eng, version, user, True, events_key(), as_of)
 profile = eng.profile_text(user)
 if profile:
     st.markdown(f"> {profile}")
@@ -33,7 +46,8 @@ cols[1].metric("Items read (long-term)", f"{int(events['in_long'].sum()) if len(
 cols[2].metric("Items read (short-term)", f"{int(events['in_short'].sum()) if len(events) else 0}")
 cols[3].metric("Learned long-term weight", f"{state.gate:.2f}")
 cols[4].metric("Idle for", f"{(state.hours_since_last or 0) / 24:.1f} days",
-               help="Time from the user's last event to the newest event in the data (the data's 'now')")
+               help="Time from the user's last event to the moment they are looked at"
+                    + (f" ({from_days(state.at_days):%Y-%m-%d %H:%M} UTC)" if state.at_days is not None else ""))
 
 st.subheader("Timeline")
 st.plotly_chart(build_timeline(events), width="stretch", key="user.timeline")
@@ -52,7 +66,7 @@ st.dataframe(fine.rename(columns={"label": "fine interest", "parent_label": "the
 
 st.subheader("How the learned weight came about")
 hours = np.geomspace(0.1, 24 * 120, 60)
-curve = eng.gate_response(user, hours, include_simulated=True)
+curve = eng.gate_response(user, hours, include_simulated=True, as_of=moment)
 left, right = st.columns([2, 1])
 left.plotly_chart(build_gate_curve(hours, curve, state.hours_since_last, state.gate), width="stretch",
                   key="user.gate")

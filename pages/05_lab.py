@@ -7,9 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from pages import _lab_parts as parts
-from pages._shared import bump_events_key, engine, require_model, selected_user, set_params, show_error
+from pages._shared import (
+    as_of_picker,
+    bump_events_key,
+    engine,
+    require_model,
+    selected_user,
+    set_params,
+    show_error,
+)
 from recsys_core.errors import RecsysError
 from recsys_core.lab_settings import LabSettings
+from recsys_core.moments import parse_as_of
 from recsys_core.viz import build_score_split
 
 eng = engine()
@@ -21,11 +30,12 @@ if require_model(eng) is None or user is None:
 # A shared link's settings go into the widgets once per session; the alpha slider then shows the
 # learned weight, so the user's state is read first (with the simulated events switch as it stands).
 linked = LabSettings.from_query(st.query_params)
-state = eng.user_state(user, bool(st.session_state.get("lab.simulated", linked.simulated)))
+controls, main = st.columns([1, 2.6], gap="large")
+with controls:
+    as_of = as_of_picker("lab.asof", linked.as_of)
+state = eng.user_state(user, bool(st.session_state.get("lab.simulated", linked.simulated)), as_of=parse_as_of(as_of))
 learned = float(state.gate)
 parts.seed_widgets(linked, learned)
-
-controls, main = st.columns([1, 2.6], gap="large")
 with controls:
     simulated = st.toggle("Include simulated events", key="lab.simulated",
                           help="Events added below are kept apart from the real data")
@@ -44,7 +54,8 @@ with controls:
     explain = st.toggle("Write explanations", key="lab.explain",
                         help=f"By {writer.backend_name} ({writer.model_name}); checked before shown")
     settings = LabSettings(alpha=None if use_learned else float(alpha), diversity=diversity, n=int(n),
-                           interest=interest, threshold=threshold, simulated=simulated, explain=explain)
+                           interest=interest, threshold=threshold, simulated=simulated, explain=explain,
+                           as_of=as_of)
     set_params(**settings.to_query())
 
     with st.expander("Presets", icon=":material/bookmarks:"):
@@ -79,7 +90,7 @@ with main:
         if len(frame):
             st.plotly_chart(build_score_split(frame), width="stretch", key="lab.split_chart")
     with tab_compare:
-        parts.compare_presets(eng, user, presets, simulated)
+        parts.compare_presets(eng, user, presets, settings)
     with tab_simulate:
         st.caption("Add events for this user and watch the short-term interest, the learned weight and the list move. "
                    "Simulated events are stored apart from the real data.")

@@ -16,11 +16,10 @@ from pages._shared import (
     evaluation_table,
     run_with_progress,
 )
+from recsys_core.evaluation.runs import MODEL_NAMES
 from recsys_core.viz import build_alpha_curve
 
-NAMES = {"popular": "most popular", "item_knn": "item-kNN (whole history)", "item_knn_recent": "item-kNN (last items)",
-         "content_knn": "content kNN", "long_only": "long-term only", "short_only": "short-term only",
-         "learned_gate": "learned gate"}
+NAMES = dict(MODEL_NAMES)
 
 eng = engine()
 st.title("Evaluation")

@@ -47,7 +47,8 @@ def apply_preset(preset: dict[str, object], learned: float) -> None:
     """Button callback (runs before the widgets are drawn again): show a preset's settings. The
     view's own switches (simulated events, explanations) stay as they are."""
     state = st.session_state
-    settings = LabSettings.from_preset(preset, simulated=state["lab.simulated"], explain=state["lab.explain"])
+    view = LabSettings(simulated=state["lab.simulated"], explain=state["lab.explain"])
+    settings = LabSettings.from_preset(preset, view)
     state.update(widget_values(settings, learned))
 
 
@@ -132,16 +133,16 @@ def fill_explanation(eng: RecsysEngine, recs: RecommendationList, r: Recommendat
     slot.markdown(f"{e.text}  \n{_badge(e)} :gray[Evidence: {evidence}{drop}]")
 
 
-def compare_presets(eng: RecsysEngine, user: str, presets: dict[str, dict[str, object]], simulated: bool) -> None:
+def compare_presets(eng: RecsysEngine, user: str, presets: dict[str, dict[str, object]], view: LabSettings) -> None:
     """Two saved presets' lists for one user side by side, with their overlap and figures (both
-    read simulated events as the current view does)."""
+    read simulated events and look at the same moment as the current view does)."""
     if len(presets) < 2:
         st.caption("Save two presets to compare their lists for this user side by side.")
         return
     a_name, b_name = st.columns(2)
     pa = a_name.selectbox("Preset A", list(presets), key="lab.cmp_a")
     pb = b_name.selectbox("Preset B", list(presets), index=1, key="lab.cmp_b")
-    la, lb = (eng.recommend(user, **LabSettings.from_preset(presets[p], simulated=simulated).recommend_kwargs())
+    la, lb = (eng.recommend(user, **LabSettings.from_preset(presets[p], view).recommend_kwargs())
               for p in (pa, pb))
     overlap, table = eng.compare_lists(la, lb)
     st.caption(f"{overlap['shared']:.0f} items in both lists (Jaccard {overlap['jaccard']:.2f}).")

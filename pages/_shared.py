@@ -98,14 +98,18 @@ def interest_map(_engine: RecsysEngine, model_version: str) -> InterestMap:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def user_timeline(_engine: RecsysEngine, model_version: str, user_id: str, include_simulated: bool,
-                  events_key: int) -> pd.DataFrame:
-    return _engine.user_timeline(user_id, include_simulated)
+                  events_key: int, as_of: str = "next-visit") -> pd.DataFrame:
+    from recsys_core.moments import parse_as_of
+
+    return _engine.user_timeline(user_id, include_simulated, parse_as_of(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def user_interests(_engine: RecsysEngine, model_version: str, user_id: str, include_simulated: bool,
-                   events_key: int) -> pd.DataFrame:
-    return _engine.user_interests(user_id, include_simulated)
+                   events_key: int, as_of: str = "next-visit") -> pd.DataFrame:
+    from recsys_core.moments import parse_as_of
+
+    return _engine.user_interests(user_id, include_simulated, parse_as_of(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -229,3 +233,31 @@ def save_upload(upload: object) -> str:
     target = Path(folder) / Path(str(upload.name)).name  # type: ignore[attr-defined]
     target.write_bytes(upload.getvalue())  # type: ignore[attr-defined]
     return str(target)
+
+
+# ---------------------------------------------------------------------- when a user is looked at
+_AS_OF_CHOICES = {"next-visit": "their next visit", "data-end": "the end of the data", "date": "a date"}
+
+
+def as_of_picker(key: str, linked: str) -> str:
+    """"Look at the user as of": their next visit (default), the end of the data, or a date.
+    ``linked`` is the link's ``asof`` value (seeds the widgets once); returns the choice as the
+    engine reads it (``next-visit``, ``data-end`` or an ISO date) and keeps it in the URL."""
+    import datetime as dt
+
+    from recsys_core.moments import parse_as_of
+
+    if f"{key}.kind" not in st.session_state:
+        st.session_state[f"{key}.kind"] = linked if linked in ("next-visit", "data-end") else "date"
+        if linked not in ("next-visit", "data-end"):
+            st.session_state[f"{key}.date"] = parse_as_of(linked).date()  # type: ignore[union-attr]
+    kind = st.selectbox("Look at the user as of", list(_AS_OF_CHOICES), key=f"{key}.kind",
+                        format_func=_AS_OF_CHOICES.__getitem__,
+                        help="Their next visit: the last event plus their usual gap between sessions. The end of "
+                             "the data: the newest event in the store. A date: the history as it stood then.")
+    value = kind
+    if kind == "date":
+        value = st.date_input("Date", key=f"{key}.date", value=dt.date.today(), min_value=dt.date(1970, 1, 1),
+                              max_value=dt.date(2199, 12, 31)).isoformat()  # type: ignore[union-attr]
+    set_params(asof=None if value == "next-visit" else value)
+    return value

@@ -24,6 +24,8 @@ from recsys_core.data.frames import load_profiles
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
+from recsys_core.interests.sequences import Sequences
+from recsys_core.moments import typical_session_gap
 from recsys_core.training import fit_model, take_snapshot
 
 _log = logging.getLogger(__name__)
@@ -53,6 +55,14 @@ class BuildReport:
     epochs_run: int
     final_loss: float
     seconds: dict[str, float]
+
+
+def next_visit_gap(seqs: Sequences, session_gap_days: float) -> float:
+    """The median over users of their typical gap between sessions (days): when a user with no
+    session break yet is expected back (see :func:`moments.resolve`). 1 day without any break."""
+    gaps = [typical_session_gap(seqs.user(u)[1], session_gap_days) for u in range(len(seqs))]
+    known = [g for g in gaps if g is not None]
+    return round(float(np.median(known)), 6) if known else 1.0
 
 
 def build_model(
@@ -102,6 +112,7 @@ def build_model(
         "val_ndcg_10": [None if s.val_ndcg_10 is None else round(s.val_ndcg_10, 4) for s in history],
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "new_texts": snapshot.features.n_new,
+        "next_visit_gap_days": next_visit_gap(fitted.sequences, config.model.session_gap_minutes / 1440.0),
     }
     build_config = {"hierarchy": config.hierarchy, "model": config.model, "seed": config.seed}
     build_id = save_build(store, snapshot.data_version, embedder.name, build_config, stats, buffer.getvalue(),

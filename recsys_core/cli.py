@@ -19,6 +19,7 @@ from typing import Any
 
 from recsys_core.config import RecsysConfig
 from recsys_core.errors import ImportValidationError, RecsysError
+from recsys_core.moments import as_of_label, parse_as_of
 
 _log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _engine(config: RecsysConfig, read_only: bool = False):  # noqa: ANN202 - Re
 def _with_training_args(config: RecsysConfig, args: argparse.Namespace) -> RecsysConfig:
     """Apply --epochs and --seed where the command has them."""
     if getattr(args, "epochs", None) is not None:
-        config = dataclasses.replace(config, model=dataclasses.replace(config.model, epochs=args.epochs))
+        config = config.with_epochs(args.epochs)
     if getattr(args, "seed", None) is not None:
         config = dataclasses.replace(config, seed=args.seed)
     return config
@@ -190,10 +191,19 @@ def _recommendation_rows(result: object) -> list[dict[str, object]]:
             "interest_similarity": None if rec.interest_similarity is None else round(rec.interest_similarity, 4),
             "fine_interest": rec.fine_label, "theme": rec.theme_label,
             "alpha": round(result.alpha, 4), "learned_alpha": round(result.learned_alpha, 4),  # type: ignore[attr-defined]
+            "as_of": as_of_label(result.as_of), "moment": _moment(result),  # type: ignore[attr-defined]
             "cold_start": result.cold_start,  # type: ignore[attr-defined]
             "evidence": [{"item_id": e.item_id, "title": e.title, "weight": round(e.weight, 4)} for e in rec.evidence],
         })
     return rows
+
+
+def _moment(result: Any) -> str | None:
+    """The moment the user was read at, as ISO-8601 UTC (minutes)."""
+    from recsys_core.moments import from_days
+
+    at = result.extra.get("at_days")
+    return None if at is None else from_days(at).isoformat(timespec="minutes")
 
 
 def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
@@ -201,6 +211,7 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         raise RecsysError("say whose recommendations: --user U (repeatable) or --all-users")
     if args.alpha is not None and not 0.0 <= args.alpha <= 1.0:
         raise RecsysError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    as_of = parse_as_of(args.as_of)
     engine = _engine(config)
     try:
         users = list(args.user or [])
@@ -209,7 +220,7 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         rows: list[dict[str, object]] = []
         notes = []
         for user in users:
-            result = engine.recommend(user, n=args.n, alpha=args.alpha, interest=args.interest,
+            result = engine.recommend(user, n=args.n, alpha=args.alpha, interest=args.interest, as_of=as_of,
                                       interest_threshold=args.threshold, diversity=args.diversity)
             rows.extend(_recommendation_rows(result))
             if result.note:
@@ -263,11 +274,13 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
     out: list[dict[str, object]] = []
     try:
         result = engine.recommend(args.user, n=args.n, alpha=args.alpha, interest=args.interest,
+                                  as_of=parse_as_of(args.as_of),
                                   interest_threshold=args.threshold, diversity=args.diversity)
         explanations = engine.explanations
         writer = f"{explanations.explainer.backend_name} ({explanations.explainer.model_name})"
         if not args.json:
-            print(f"User {result.user_id}: long-term weight {result.alpha:.2f} (learned {result.learned_alpha:.2f}); "
+            print(f"User {result.user_id} as of {as_of_label(result.as_of)} ({_moment(result)} UTC): long-term weight "
+                  f"{result.alpha:.2f} (learned {result.learned_alpha:.2f}); "
                   f"explanations by {writer}")
             if result.note:
                 print(f"note: {result.note}")
@@ -430,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
     p.add_argument("--threshold", type=float, help="minimum similarity to --interest (default 0.25)")
     p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
+    p.add_argument("--as-of", metavar="WHEN",
+                   help="when the user is looked at: next-visit (default: their last event plus their usual gap "
+                        "between sessions), data-end (the newest event in the store) or a date/time (ISO-8601, UTC)")
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.set_defaults(func=cmd_recommend)
 
@@ -448,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
     p.add_argument("--threshold", type=float, help="minimum similarity to --interest (default 0.25)")
     p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
+    p.add_argument("--as-of", metavar="WHEN",
+                   help="when the user is looked at: next-visit (default: their last event plus their usual gap "
+                        "between sessions), data-end (the newest event in the store) or a date/time (ISO-8601, UTC)")
     p.add_argument("--no-cache", action="store_true", help="write every explanation afresh (and do not store it)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(func=cmd_explain)
@@ -468,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", parents=[common], help="evaluate the model against baselines",
                        description="Time-ordered leave-last-out evaluation with full ranking; trains its own "
                                    "model on the training part and stores the run.")
-    p.add_argument("--epochs", type=int, help="maximum training epochs (default from config)")
+    p.add_argument("--epochs", type=int, help="maximum training epochs of the model and of SASRec (default from config)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(func=cmd_evaluate)
     return parser

@@ -33,6 +33,7 @@ from recsys_core.errors import InvalidArgumentError, UnknownItemError
 from recsys_core.evaluation import runs
 from recsys_core.explain.service import Explanations
 from recsys_core.maps import InterestMap, UserOverlay, describe_items, item_map, user_overlay
+from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
 from recsys_core.serving import ServingModel, rank_for_user
@@ -125,8 +126,7 @@ class RecsysEngine:
         return load_descriptions(self.store, item_ids)
 
     def file_columns(self, path: str, kind: str) -> tuple[list[str], dict[str, str], list[str]]:
-        """A file's columns, the field each would fill and the fields of ``kind`` (items,
-        interactions or users), for a column-mapping form. Raises ImportValidationError."""
+        """A file's columns, the field each would fill and the fields of ``kind`` (see :func:`importers.file_columns`)."""
         return importers.file_columns(path, kind, self.config.imports)
 
     def check_import(
@@ -153,11 +153,8 @@ class RecsysEngine:
             return self._embedder
 
     def build(self, on_progress: Progress | None = None, name_interests: bool | None = None) -> BuildReport:
-        """Embed, build the interest hierarchy, train, and save a new build (the one served next).
-
-        Then, unless ``name_interests`` is False (default: the config), the LLM names the
-        interests, and the item map is projected; progress reports both as stages.
-        """
+        """Train and save a new build (the one served next); then, unless ``name_interests`` is False
+        (default: the config), the LLM names the interests; then the item map is projected."""
         from recsys_core.build import build_model
 
         naming = self.config.explain.name_interests if name_interests is None else name_interests
@@ -216,24 +213,26 @@ class RecsysEngine:
         with self._lock:
             return ":".join(str(v) for v in self._serving_versions)
 
-    def user_state(self, user_id: str, include_simulated: bool = False,
-                   serving: ServingModel | None = None) -> UserState:
-        """The user's long/short vectors and gate as of their newest event (cached until it changes)."""
+    def user_state(self, user_id: str, include_simulated: bool = False, serving: ServingModel | None = None,
+                   as_of: AsOf = NEXT_VISIT) -> UserState:
+        """The user's long/short vectors and gate as of a moment (default: their next visit; see
+        :mod:`moments`), cached until their events change."""
         serving = serving or self.serving()
         fingerprint = user_fingerprint(self.store, user_id, include_simulated)
-        key = (serving.build.build_id, user_id, include_simulated)
+        key = (serving.build.build_id, user_id, include_simulated, as_of_label(as_of))
         if (hit := self._states.get(key, fingerprint)) is not None:
             return hit
         events = load_user_events(self.store, user_id, include_simulated)
         profile = None
         if len(events) < 3 and (text := load_profile_text(self.store, user_id)):
             profile = serving.profile_vector(self.store, self.embedder, text)
-        state = serving.user_state(events, fingerprint[2], profile)  # type: ignore[arg-type]
+        state = serving.user_state(events, as_of, fingerprint[2], profile)  # type: ignore[arg-type]
         return self._states.put(key, state, fingerprint)
 
     def recommend(
         self, user_id: str, n: int | None = None, alpha: float | None = None, interest: str | None = None,
         interest_threshold: float | None = None, diversity: float | None = None, include_simulated: bool = False,
+        as_of: AsOf = NEXT_VISIT,
     ) -> RecommendationList:
         """Top ``n`` unseen items for a user, each with its score split and evidence.
 
@@ -245,16 +244,18 @@ class RecsysEngine:
                 below ``interest_threshold`` cosine are dropped, the rest boosted.
             diversity: MMR weight in [0, 1].
             include_simulated: Read simulated events too (the app's what-if panel).
+            as_of: When the user is looked at: ``next-visit``, ``data-end`` or a moment.
         """
         cfg = self.config.recommend
         check_request(n, alpha, diversity)
         serving = self.serving()
-        state = self.user_state(user_id, include_simulated, serving)
+        state = self.user_state(user_id, include_simulated, serving, as_of)
         sims = self.interest_similarities(interest, serving) if interest and interest.strip() else None
-        return rank_for_user(
+        recs = rank_for_user(
             serving, state, user_id, n or cfg.n, alpha, sims,
             cfg.interest_threshold if interest_threshold is None else interest_threshold,
             cfg.interest_boost, cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool)
+        return replace(recs, as_of=as_of)
 
     def interest_similarities(self, interest: str, serving: ServingModel | None = None) -> np.ndarray:
         """Cosine of every served item's text to an interest description (cached per text)."""
@@ -316,35 +317,38 @@ class RecsysEngine:
         """The newest build's item map, projected once per build and stored (see :func:`maps.item_map`)."""
         return item_map(self.store, self.serving(), self.config.seed, on_progress)
 
-    def user_overlay(self, user_id: str, recs: RecommendationList | None = None,
-                     include_simulated: bool = False, imap: InterestMap | None = None) -> UserOverlay:
+    def user_overlay(self, user_id: str, recs: RecommendationList | None = None, include_simulated: bool = False,
+                     imap: InterestMap | None = None, as_of: AsOf = NEXT_VISIT) -> UserOverlay:
         """A user's history, interest positions and recommendations on the interest map
-        (``imap``: the map already at hand, saves reading it again)."""
+        (``imap``: the map already at hand, saves reading it again; ``recs``' moment wins)."""
         serving = self.serving()
-        state = self.user_state(user_id, include_simulated, serving)
-        return user_overlay(serving, imap or self.interest_map(), state, self.user_timeline(user_id, include_simulated),
+        as_of = recs.as_of if recs is not None else as_of
+        state = self.user_state(user_id, include_simulated, serving, as_of)
+        return user_overlay(serving, imap or self.interest_map(), state,
+                            self.user_timeline(user_id, include_simulated, as_of),
                             recs.alpha if recs is not None else state.gate, recs)
 
     def describe_items(self, item_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         """A map selection in the hierarchy's terms (see :func:`maps.describe_items`)."""
         return describe_items(self.interest_map(), item_ids)
 
-    def user_timeline(self, user_id: str, include_simulated: bool = False) -> pd.DataFrame:
+    def user_timeline(self, user_id: str, include_simulated: bool = False, as_of: AsOf = NEXT_VISIT) -> pd.DataFrame:
         """The user's events with labels and the branch windows (see :func:`profiles.timeline`)."""
         serving = self.serving()
-        state = self.user_state(user_id, include_simulated, serving)
+        state = self.user_state(user_id, include_simulated, serving, as_of)
         events = load_user_events(self.store, user_id, include_simulated)
         return timeline(serving, state, events, serving.config.short_window)
 
-    def user_interests(self, user_id: str, include_simulated: bool = False) -> pd.DataFrame:
+    def user_interests(self, user_id: str, include_simulated: bool = False, as_of: AsOf = NEXT_VISIT) -> pd.DataFrame:
         """Long- and short-term attention shares per theme and fine interest (see :func:`profiles.interest_shares`)."""
         serving = self.serving()
-        return interest_shares(serving, self.user_state(user_id, include_simulated, serving))
+        return interest_shares(serving, self.user_state(user_id, include_simulated, serving, as_of))
 
-    def gate_response(self, user_id: str, hours: np.ndarray, include_simulated: bool = False) -> np.ndarray:
+    def gate_response(self, user_id: str, hours: np.ndarray, include_simulated: bool = False,
+                      as_of: AsOf = NEXT_VISIT) -> np.ndarray:
         """The learned long-term weight after ``hours`` of inactivity, other gate inputs fixed."""
         serving = self.serving()
-        return gate_response(serving, self.user_state(user_id, include_simulated, serving), hours)
+        return gate_response(serving, self.user_state(user_id, include_simulated, serving, as_of), hours)
 
     def summarise_list(self, recs: RecommendationList) -> dict[str, float]:
         return summarise_list(recs, self.serving())

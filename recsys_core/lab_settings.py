@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from recsys_core.errors import InvalidArgumentError
+from recsys_core.moments import NEXT_VISIT, as_of_label, parse_as_of
+
 N = TypeVar("N", int, float)
 D = TypeVar("D")
 
@@ -31,6 +34,14 @@ def _bounded(params: Mapping[str, str], name: str, cast: Callable[[str], N], low
     return value if low <= value <= high else default
 
 
+def _as_of(raw: str | None) -> str:
+    """The as-of choice of a link as its label; a bad one falls back to the next visit."""
+    try:
+        return as_of_label(parse_as_of(raw))
+    except InvalidArgumentError:
+        return NEXT_VISIT
+
+
 def _flag(params: Mapping[str, str], name: str, default: bool) -> bool:
     raw = params.get(name)
     return default if raw is None else raw.lower() in _TRUE
@@ -42,7 +53,8 @@ class LabSettings:
 
     ``alpha`` None means the user's learned long-term weight; a number (0 included) is a weight
     set by hand. ``interest`` is the description as typed; everything handed on strips it.
-    ``simulated`` and ``explain`` belong to the view, not to a preset.
+    ``simulated``, ``explain`` and ``as_of`` (when the user is looked at) belong to the view, not
+    to a preset.
     """
 
     alpha: float | None = None
@@ -52,6 +64,7 @@ class LabSettings:
     threshold: float = 0.25
     simulated: bool = True
     explain: bool = True
+    as_of: str = NEXT_VISIT  # next-visit, data-end or an ISO date (see recsys_core.moments)
 
     @property
     def active_interest(self) -> str | None:
@@ -61,7 +74,7 @@ class LabSettings:
     # ------------------------------------------------------------------ URL
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> LabSettings:
-        """Settings from URL parameters (``alpha, div, n, interest, thr, sim, explain``); a bad or
+        """Settings from URL parameters (``alpha, div, n, interest, thr, sim, explain, asof``); a bad or
         out-of-range value falls back to its default."""
         d = cls()
         return cls(
@@ -72,6 +85,7 @@ class LabSettings:
             threshold=_bounded(params, "thr", float, 0.0, 0.8, d.threshold),
             simulated=_flag(params, "sim", d.simulated),
             explain=_flag(params, "explain", d.explain),
+            as_of=_as_of(params.get("asof")),
         )
 
     def to_query(self) -> dict[str, str | None]:
@@ -87,13 +101,15 @@ class LabSettings:
             "thr": str(float(self.threshold)) if interest and self.threshold != d.threshold else None,
             "sim": None if self.simulated else "0",
             "explain": None if self.explain else "0",
+            "asof": None if self.as_of == d.as_of else self.as_of,
         }
 
     # ------------------------------------------------------------------ presets
     @classmethod
-    def from_preset(cls, preset: Mapping[str, Any], *, simulated: bool = True, explain: bool = True) -> LabSettings:
+    def from_preset(cls, preset: Mapping[str, Any], view: LabSettings | None = None) -> LabSettings:
         """Settings from a saved preset (missing keys take the defaults). A preset stores no view
-        flags, so ``simulated`` and ``explain`` come from the caller (the current view)."""
+        settings, so ``simulated``, ``explain`` and ``as_of`` come from ``view`` (the current view)."""
+        view = view or cls()
         d = cls()
         alpha = preset.get("alpha")
         return cls(
@@ -102,8 +118,9 @@ class LabSettings:
             n=int(preset.get("n", d.n)),
             interest=str(preset.get("interest") or ""),
             threshold=float(preset.get("threshold", d.threshold)),
-            simulated=simulated,
-            explain=explain,
+            simulated=view.simulated,
+            explain=view.explain,
+            as_of=view.as_of,
         )
 
     def to_preset(self) -> dict[str, object]:
@@ -116,4 +133,4 @@ class LabSettings:
         """Keyword arguments for ``RecsysEngine.recommend(user, **kwargs)``."""
         return {"n": int(self.n), "alpha": self.alpha, "interest": self.active_interest,
                 "interest_threshold": self.threshold, "diversity": self.diversity,
-                "include_simulated": self.simulated}
+                "include_simulated": self.simulated, "as_of": parse_as_of(self.as_of)}

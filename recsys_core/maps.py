@@ -138,7 +138,7 @@ def item_map(store: Store, serving: ServingModel, seed: int,
         coords = project_umap(serving.text_vecs, seed)
         save_item_map(store, bid, serving.item_ids, coords)
     else:
-        coords = pos[["x", "y"]].to_numpy(np.float32)
+        coords = pos[["x", "y"]].to_numpy(np.float32, copy=True)  # writable: new items are placed into it
         if missing.any():  # items imported after the map was drawn: placed near their neighbours
             coords[missing] = place_points(serving.text_vecs[missing], serving.text_vecs[~missing],
                                            coords[~missing], serving.fine_of_item[~missing])

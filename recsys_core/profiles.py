@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from recsys_core.moments import from_days
 from recsys_core.recommend import UserState
 from recsys_core.serving import ServingModel
 
@@ -65,9 +66,13 @@ def timeline(serving: ServingModel, state: UserState, events: pd.DataFrame, shor
 
     ``events`` has item_id, occurred_at, event_type (and optionally simulated). Adds title,
     fine_id, fine_label, theme_id, theme_label, in_long (read by the long-term branch) and
-    in_short (one of the last ``short_window`` items the short-term branch reads).
+    in_short (one of the last ``short_window`` items the short-term branch reads). Events after
+    the moment the state was read at (a past as-of date) are left out.
     """
     out = events.copy()
+    if state.at_days is not None and len(out):
+        moment = pd.Timestamp(from_days(state.at_days)) + pd.Timedelta(seconds=1)  # float days round
+        out = out[pd.to_datetime(out["occurred_at"]) <= moment]
     rows = out["item_id"].astype(str).map(serving.item_index)
     known = rows.notna()
     out = out[known].copy()

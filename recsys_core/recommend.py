@@ -7,6 +7,7 @@ matrix-vector product over the catalogue: the encoder does not run again.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ class UserState:
             ``contrib_short`` ``(L, d)`` sum to ``u_long`` and ``u_short``.
         weights_long, weights_short: ``(L,)`` attention weight of each slot.
         hours_since_last, session_length: Gate inputs, for display.
+        at_days: When the state was read (see :mod:`recsys_core.moments`).
         cold_start: None, "profile" (profile text only), or "popular" (nothing known).
     """
 
@@ -43,6 +45,7 @@ class UserState:
     hours_since_last: float | None = None
     session_length: int = 0
     cold_start: str | None = None
+    at_days: float | None = None  # the moment the state was read at (days since the epoch, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class RecommendationList:
     note: str | None = None
     n_history: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    as_of: str | dt.datetime = "next-visit"  # the moment the user was looked at (see moments.py)
 
 
 def check_request(n: int | None, alpha: float | None, diversity: float | None) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from recsys_core import moments
 from recsys_core.config import InterestModelConfig
 from recsys_core.data.builds import BuildInfo, latest_build, load_build, load_interest_names
 from recsys_core.data.frames import load_catalogue, load_review_texts
@@ -27,6 +28,7 @@ from recsys_core.embeddings.features import item_features, text_only_features
 from recsys_core.errors import NotBuiltError, RecsysError
 from recsys_core.fusion import fuse, weighted_parts
 from recsys_core.interests.sequences import Sequences, build_sequences, make_batch
+from recsys_core.moments import NEXT_VISIT, AsOf
 from recsys_core.recommend import (
     Evidence,
     Recommendation,
@@ -42,17 +44,6 @@ if TYPE_CHECKING:
     from recsys_core.interests.model import InterestModel
 
 _log = logging.getLogger(__name__)
-
-_EPOCH = dt.datetime(1970, 1, 1)
-
-
-def to_days(when: dt.datetime | pd.Timestamp) -> float:
-    """UTC time as days since the Unix epoch (naive times are taken as UTC)."""
-    ts = pd.Timestamp(when)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return (ts - pd.Timestamp(_EPOCH)).total_seconds() / 86400.0
-
 
 class ServingModel:
     """A build loaded for scoring. Construct with :meth:`load`.
@@ -84,6 +75,7 @@ class ServingModel:
     popularity: npt.NDArray[np.float64]
     item_users: npt.NDArray[np.float64]
     n_users: int
+    next_visit_gap_days: float
 
     @classmethod
     def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:
@@ -151,6 +143,8 @@ class ServingModel:
         self.popularity = pop["n"].to_numpy(np.float64)
         self.item_users = pop["n_users"].to_numpy(np.float64)
         self.n_users = stored.n_users
+        # a user with no session break yet is expected back after the typical user's gap
+        self.next_visit_gap_days = float(build.stats.get("next_visit_gap_days") or 1.0)  # type: ignore[arg-type]
         _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
         return self
 
@@ -183,9 +177,18 @@ class ServingModel:
         return (self.text_vecs @ vec[0]).astype(np.float32)
 
     def user_state(
-        self, events: pd.DataFrame, now: dt.datetime | None, profile: npt.NDArray[np.float32] | None = None
+        self, events: pd.DataFrame, as_of: AsOf = NEXT_VISIT, data_end: dt.datetime | None = None,
+        profile: npt.NDArray[np.float32] | None = None,
     ) -> UserState:
-        """State of one user from their events (any order); ``profile`` helps thin histories."""
+        """State of one user from their events (any order) as of a moment (see :mod:`moments`;
+        ``data_end`` is the store's newest event); ``profile`` helps thin histories."""
+        if isinstance(as_of, dt.datetime) and len(events):  # the history as it stood then
+            events = events[pd.to_datetime(events["occurred_at"]) <= pd.Timestamp(as_of)]
+        elif as_of == NEXT_VISIT and len(events) and "simulated" in events:
+            # simulated events play a live session: the user is looked at right after the newest one
+            newest = events.loc[pd.to_datetime(events["occurred_at"]).idxmax()]
+            if bool(newest["simulated"]):
+                as_of = pd.Timestamp(newest["occurred_at"]).to_pydatetime()
         seqs = build_sequences(events, self.item_index)
         if len(seqs) == 0 or len(seqs.items) == 0:
             empty = np.zeros(0, np.int64)
@@ -196,7 +199,8 @@ class ServingModel:
             blank = np.zeros(self.config.dim, np.float32)
             return UserState(blank, blank, 1.0, empty, empty, zeros, zeros, np.zeros(0, np.float32),
                              np.zeros(0, np.float32), cold_start="popular")
-        at = max(to_days(now), float(seqs.days.max())) if now is not None else float(seqs.days.max())
+        at = moments.resolve(as_of, seqs.days, None if data_end is None else moments.to_days(data_end),
+                             self.config.session_gap_minutes / 1440.0, self.next_visit_gap_days)
         state = self.encode_batch(seqs, np.array([0]), seqs.lengths()[:1], np.array([at]))[0]
         if profile is not None and len(seqs.items) < 3:
             state = blend_profile(state, profile)
@@ -248,6 +252,7 @@ def encode_states(
                     slots=batch.items[row][m], contrib_long=cl[row][m], contrib_short=cs[row][m],
                     weights_long=wl[row][m], weights_short=ws[row][m],
                     hours_since_last=float(np.expm1(batch.features[row, 0])),
+                    at_days=float(at_days[start + row]),
                     session_length=round(float(np.expm1(batch.features[row, 1]))),
                 ))
     return out
@@ -308,4 +313,5 @@ def rank_for_user(
             evidence=tuple(Evidence(str(serving.item_ids[j]), str(serving.titles[j]), w) for j, w in ev),
         ))
     return RecommendationList(user_id=user_id, alpha=a, learned_alpha=learned, items=tuple(recs),
+                              extra={} if state.at_days is None else {"at_days": state.at_days},
                               cold_start=state.cold_start, note=note, n_history=len(state.history))

@@ -69,7 +69,9 @@ def tiny_config(db: Path, folder: Path):  # noqa: ANN201 - RecsysConfig
     cfg = RecsysConfig().with_db(db)
     model = InterestModelConfig(dim=16, max_history=20, short_window=3, epochs=2, batch_size=128)
     # explanations by the template unless a test switches the backend (configure_explanations)
-    return replace(cfg, sample_dir=folder, model=model, torch_threads=2, explain=ExplainConfig(backend="template"))
+    sasrec = replace(cfg.evaluation.sasrec, max_epochs=4, patience=2)
+    return replace(cfg, sample_dir=folder, model=model, torch_threads=2, explain=ExplainConfig(backend="template"),
+                   evaluation=replace(cfg.evaluation, sasrec=sasrec))
 
 
 @pytest.fixture(scope="session")

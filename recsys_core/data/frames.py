@@ -14,9 +14,9 @@ import pandas as pd
 from recsys_core.data.store import Store
 
 _EVENTS_SQL = """
-SELECT user_id, item_id, occurred_at, event_type FROM interactions {where_i}
+SELECT user_id, item_id, occurred_at, event_type, false AS simulated FROM interactions {where_i}
 UNION ALL
-SELECT user_id, item_id, occurred_at, event_type FROM live_events
+SELECT user_id, item_id, occurred_at, event_type, simulated FROM live_events
 WHERE ? AND (NOT simulated OR ?) {and_l}
 """
 
@@ -44,8 +44,11 @@ def load_review_texts(store: Store, max_chars: int = 1000) -> pd.DataFrame:
     """Per item: its distinct review/tag texts joined (newest first, cut at ``max_chars``)."""
     with store.cursor() as cur:
         return cur.execute(
-            "SELECT item_id, left(string_agg(DISTINCT text, '. '), ?) AS reviews FROM interactions "
-            "WHERE text IS NOT NULL AND trim(text) <> '' GROUP BY item_id",
+            # ordered (newest first, then by text): DuckDB aggregates in parallel, and an unordered
+            # string_agg would join the same texts in another order on another run
+            "SELECT item_id, left(string_agg(text, '. ' ORDER BY newest DESC, text), ?) AS reviews FROM ("
+            "SELECT item_id, text, max(occurred_at) AS newest FROM interactions "
+            "WHERE text IS NOT NULL AND trim(text) <> '' GROUP BY item_id, text) GROUP BY item_id",
             [max_chars],
         ).df()
 
@@ -58,7 +61,7 @@ def load_profiles(store: Store) -> pd.DataFrame:
 
 
 def load_events(store: Store, include_live: bool = True, include_simulated: bool = False) -> pd.DataFrame:
-    """All events: user_id, item_id, occurred_at (UTC), event_type."""
+    """All events: user_id, item_id, occurred_at (UTC), event_type, simulated."""
     sql = _EVENTS_SQL.format(where_i="", and_l="")
     with store.cursor() as cur:
         return cur.execute(sql, [include_live, include_simulated]).df()

@@ -68,6 +68,7 @@ def run_evaluation(
     """
     import torch
 
+    from recsys_core.evaluation.sasrec import SASRecScorer
     from recsys_core.serving import encode_states
 
     progress = on_progress or (lambda stage, fraction: None)
@@ -107,6 +108,10 @@ def run_evaluation(
         "item_knn_recent": ("baseline",
                             lambda: ItemKNNScorer(ecfg.recent_items).fit(history_seqs, n_items).score(histories)),
         "content_knn": ("baseline", lambda: ContentKNNScorer(feats.text).fit(history_seqs, n_items).score(histories)),
+        # the strongest common sequential peer, trained on the same split with the same early stopping
+        "sasrec": ("baseline", lambda: SASRecScorer(ecfg.sasrec, config.seed).fit(
+            fitted.train, n_items, fitted.validation,
+            on_epoch=lambda s: progress(f"SASRec epoch {s.epoch}", 0.8)).score(histories)),
         "long_only": ("model", lambda: u_long @ item_vecs.T),
         "short_only": ("model", lambda: u_short @ item_vecs.T),
         "learned_gate": ("model", lambda: fused_scores(gate, u_long, u_short, item_vecs)),

@@ -15,7 +15,12 @@ from recsys_core.config import EvaluationConfig
 from recsys_core.data.store import Store
 from recsys_core.evaluation.significance import compare_models
 
-BASELINES = ("popular", "item_knn", "item_knn_recent", "content_knn")
+BASELINES = ("popular", "item_knn", "item_knn_recent", "content_knn", "sasrec")
+# How each model of a run is called wherever it is shown (pages, reports)
+MODEL_NAMES = {"popular": "most popular", "item_knn": "item-kNN (whole history)",
+               "item_knn_recent": "item-kNN (last items)", "content_knn": "content kNN",
+               "sasrec": "SASRec (2 self-attention blocks)", "long_only": "long-term only",
+               "short_only": "short-term only", "learned_gate": "learned gate"}
 
 
 def save_run(store: Store, data_version: int, run_config: dict[str, Any], table: pd.DataFrame,

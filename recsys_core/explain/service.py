@@ -21,6 +21,7 @@ from recsys_core.explain.check import TitleIndex
 from recsys_core.explain.explainer import Explainer, Explanation
 from recsys_core.explain.facts import facts_for
 from recsys_core.explain.naming import name_interests
+from recsys_core.moments import NEXT_VISIT, AsOf, from_days
 from recsys_core.recommend import Recommendation, RecommendationList, score_drop
 
 if TYPE_CHECKING:
@@ -76,11 +77,13 @@ class Explanations:
         facts = facts_for(recs, rec, description, interest, cfg.n_evidence, cfg.description_words)
         return self.explainer.explain(
             facts, self.title_index(),
-            lambda cited: self.counterfactual(recs.user_id, rec.item_id, cited, recs.alpha, include_simulated),
+            lambda cited: self.counterfactual(recs.user_id, rec.item_id, cited, recs.alpha, include_simulated,
+                                              recs.as_of),
             on_token, use_cache)
 
     def counterfactual(
         self, user_id: str, item_id: str, removed: tuple[str, ...], alpha: float, include_simulated: bool = False,
+        as_of: AsOf = NEXT_VISIT,
     ) -> dict[str, float]:
         """The item's model score at ``alpha`` with the user's whole history and with ``removed``
         items taken out of it and the user re-encoded: how much the cited evidence carries it."""
@@ -92,8 +95,10 @@ class Explanations:
         fingerprint = user_fingerprint(engine.store, user_id, include_simulated)
         events = load_user_events(engine.store, user_id, include_simulated)
         kept = events[~events["item_id"].astype(str).isin(set(removed))]
-        after = serving.user_state(kept, fingerprint[2]) if len(kept) else None  # type: ignore[arg-type]
-        before = engine.user_state(user_id, include_simulated, serving)
+        before = engine.user_state(user_id, include_simulated, serving, as_of)
+        # the same moment, re-encoded: a next visit estimated from the full history stays put
+        moment = from_days(before.at_days) if as_of == NEXT_VISIT and before.at_days is not None else as_of
+        after = serving.user_state(kept, moment, fingerprint[2]) if len(kept) else None  # type: ignore[arg-type]
         return score_drop(before, after, serving.item_vecs[row], alpha)
 
     def name_interests(self, on_progress: Progress | None = None) -> tuple[int, int]:

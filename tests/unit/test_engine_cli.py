@@ -58,6 +58,18 @@ def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixt
     assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--n", "-3"]) == 1
     assert "at least 1" in capsys.readouterr().err
 
+    # --as-of: the learned weight is read at that moment, the same twice; a bad moment is one line
+    learned = {}
+    for when in ("next-visit", "data-end", "next-visit"):
+        assert main(["--db", str(cli_db), "recommend", "--user", "U0002", "--n", "2", "--as-of", when]) == 0
+        got = json.loads(capsys.readouterr().out)
+        assert got[0]["as_of"] == when and got[0]["moment"]
+        assert learned.setdefault(when, (got[0]["learned_alpha"], got[0]["moment"])) == (
+            got[0]["learned_alpha"], got[0]["moment"])
+    assert learned["next-visit"][1] != learned["data-end"][1]
+    assert main(["--db", str(cli_db), "recommend", "--user", "U0002", "--as-of", "someday"]) == 1
+    assert "not a moment" in capsys.readouterr().err
+
     assert main(["--db", str(cli_db), "evaluate", "--epochs", "1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {m["model"] for m in result["models"]} >= {"popular", "item_knn_recent", "learned_gate", "alpha=0.5"}

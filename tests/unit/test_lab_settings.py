@@ -41,8 +41,22 @@ def test_url_parameter_names_and_values() -> None:
 
 def test_url_omits_defaults_and_a_threshold_without_interest() -> None:
     query = LabSettings(threshold=0.5, interest="   ").to_query()
-    assert set(query) == {"alpha", "div", "n", "interest", "thr", "sim", "explain"}  # every name, to remove stale ones
+    assert set(query) == {"alpha", "div", "n", "interest", "thr", "sim", "explain", "asof"}  # every name: stale ones go
     assert _present(query) == {}
+
+
+def test_as_of_travels_in_the_link_and_reaches_the_engine() -> None:
+    import datetime as dt
+
+    assert LabSettings().to_query()["asof"] is None  # the next visit is the default
+    dated = LabSettings.from_query({"asof": "2018-06-01"})
+    assert dated.as_of == "2018-06-01" and dated.to_query()["asof"] == "2018-06-01"
+    assert dated.recommend_kwargs()["as_of"] == dt.datetime(2018, 6, 1)
+    assert LabSettings.from_query({"asof": "data-end"}).recommend_kwargs()["as_of"] == "data-end"
+    for bad in ("someday", "2999-01-01"):
+        assert LabSettings.from_query({"asof": bad}).as_of == "next-visit"
+    # a preset keeps the view's moment
+    assert LabSettings.from_preset({"alpha": 0.2}, dated).as_of == "2018-06-01"
 
 
 def test_a_hand_set_zero_weight_is_kept() -> None:
@@ -88,14 +102,14 @@ def test_flags(raw: str, on: bool) -> None:
 def test_preset_round_trip_through_json() -> None:
     stored = json.loads(json.dumps(HAND_SET.to_preset()))
     assert stored == {"alpha": 0.3, "diversity": 0.2, "n": 7, "interest": "espresso at home", "threshold": 0.4}
-    back = LabSettings.from_preset(stored, simulated=False, explain=False)
+    back = LabSettings.from_preset(stored, LabSettings(simulated=False, explain=False))
     assert back == HAND_SET
     learned = LabSettings(diversity=0.5)
     assert LabSettings.from_preset(json.loads(json.dumps(learned.to_preset()))) == learned
 
 
 def test_a_preset_keeps_the_views_switches_and_fills_missing_keys() -> None:
-    settings = LabSettings.from_preset({"alpha": None}, simulated=False, explain=False)
+    settings = LabSettings.from_preset({"alpha": None}, LabSettings(simulated=False, explain=False))
     assert settings == LabSettings(simulated=False, explain=False)
     assert LabSettings.from_preset({"interest": None}).interest == ""
 
@@ -110,9 +124,10 @@ def test_outputs_strip_the_interest() -> None:
 
 def test_engine_arguments() -> None:
     assert HAND_SET.recommend_kwargs() == {"n": 7, "alpha": 0.3, "interest": "espresso at home",
-                                           "interest_threshold": 0.4, "diversity": 0.2, "include_simulated": False}
+                                           "interest_threshold": 0.4, "diversity": 0.2, "include_simulated": False,
+                                           "as_of": "next-visit"}
     assert LabSettings().recommend_kwargs() == {"n": 10, "alpha": None, "interest": None, "interest_threshold": 0.25,
-                                                "diversity": 0.0, "include_simulated": True}
+                                                "diversity": 0.0, "include_simulated": True, "as_of": "next-visit"}
 
 
 def test_settings_are_frozen() -> None:
