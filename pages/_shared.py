@@ -248,16 +248,19 @@ def as_of_picker(key: str, linked: str) -> str:
     from recsys_core.moments import parse_as_of
 
     if f"{key}.kind" not in st.session_state:
-        st.session_state[f"{key}.kind"] = linked if linked in ("next-visit", "data-end") else "date"
-        if linked not in ("next-visit", "data-end"):
-            st.session_state[f"{key}.date"] = parse_as_of(linked).date()  # type: ignore[union-attr]
+        try:  # a hand-edited link with a bad moment opens at the next visit
+            moment = parse_as_of(linked)
+        except RecsysError:
+            moment = "next-visit"
+        st.session_state[f"{key}.kind"] = moment if isinstance(moment, str) else "date"
+        st.session_state[f"{key}.date"] = moment.date() if isinstance(moment, dt.datetime) else dt.date.today()
     kind = st.selectbox("Look at the user as of", list(_AS_OF_CHOICES), key=f"{key}.kind",
                         format_func=_AS_OF_CHOICES.__getitem__,
                         help="Their next visit: the last event plus their usual gap between sessions. The end of "
                              "the data: the newest event in the store. A date: the history as it stood then.")
     value = kind
     if kind == "date":
-        value = st.date_input("Date", key=f"{key}.date", value=dt.date.today(), min_value=dt.date(1970, 1, 1),
+        value = st.date_input("Date", key=f"{key}.date", min_value=dt.date(1970, 1, 1),
                               max_value=dt.date(2199, 12, 31)).isoformat()  # type: ignore[union-attr]
     set_params(asof=None if value == "next-visit" else value)
     return value

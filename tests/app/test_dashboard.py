@@ -170,3 +170,8 @@ def test_a_hand_edited_link_with_bad_values_falls_back_to_defaults(built_app: Pa
     assert edge.toggle(key="lab.learned").value is False and edge.slider(key="lab.alpha").value == 0.0
     unknown = _app("pages/05_lab.py", user="NO-SUCH-USER")
     assert not unknown.exception
+    for page, key in (("pages/05_lab.py", "lab.asof"), ("pages/04_user_explorer.py", "user.asof")):
+        bad = _app(page, user=user, asof="someday")  # a bad moment opens at the next visit
+        assert not bad.exception and bad.selectbox(key=f"{key}.kind").value == "next-visit"
+        dated = _app(page, user=user, asof="2026-03-01")
+        assert not dated.exception and dated.selectbox(key=f"{key}.kind").value == "date"
