@@ -2,10 +2,12 @@
 
 Run: python bench/interests.py --db PATH [--labels movielens|sample|auto] [--json]
 
-Reads the newest build of the database (read-only: nothing is written, not even the vector
-cache) and prints one row per partition of the build's items:
+Reads the database (read-only: nothing is written, not even the vector cache) and prints one
+row per partition of its items:
 
-- engine: the build's fine interests and themes (``item_interests``);
+- engine: the hierarchy the build's code makes (``training.build_hierarchy``: text, behaviour
+  and categories blended, descriptor labels), refitted here on the histories less each user's
+  newest item, so the behaviour it blends never saw the item coherence asks about;
 - text only: k-means of the item text vectors into as many fine clusters, themes = k-means of
   the fine centroids into as many themes;
 - co-occurrence only: k-means (same sizes) of L2-normalised TruncatedSVD item vectors of the
@@ -21,10 +23,12 @@ Columns:
   interests most frequent in the rest of their history, and the lift of that share over the
   same share for a random permutation of the item -> fine interest assignment (same sizes;
   mean of 5 seeds). A history keeps each item once, at its first event, as the build does.
-- label fidelity (engine only): each fine interest's shown name (an analyst's or the LLM's name
-  from ``interest_names``, else the keyword label) and the mean title vector of its members,
+- label fidelity (engine only): each fine interest's label and the mean title vector of its members,
   both from the same sentence encoder; the share of names whose nearest centroid (cosine) is
   their own interest's.
+
+The header also gives the label fidelity of the names the database's newest build shows (an
+analyst's or the LLM's name from ``interest_names``, else its label), on that build's partition.
 
 Vectors come through the project's embedder (``RecsysEngine.embedder``, the packaged
 all-MiniLM-L6-v2 unless ``--embedding-model``/``RECSYS_EMBEDDING_MODEL`` say otherwise) and its
@@ -343,17 +347,19 @@ def _row(name: str, fine: IntArray, theme_of_fine: IntArray, fine_truth: list[An
 
 def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | None,
         svd_dim: int, seed: int) -> dict[str, Any]:
+    from dataclasses import replace
+
     from recsys_core.config import RecsysConfig
     from recsys_core.data.store import Store
     from recsys_core.embeddings.cache import embed_cached
     from recsys_core.engine import RecsysEngine
+    from recsys_core.interests.sequences import build_sequences, drop_last
+    from recsys_core.training import build_hierarchy, take_snapshot
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     config = RecsysConfig.from_env().with_db(db)
     if embedding_model:
-        from dataclasses import replace
-
         config = replace(config, embedding=replace(config.embedding, model=embedding_model))
     embedder = RecsysEngine(config).embedder  # the project's factory; the engine's store is never opened
     if not db.exists():
@@ -363,50 +369,74 @@ def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | No
         if data.embedding_model != embedder.name:
             raise SystemExit(f"build {data.build_id} was made with {data.embedding_model!r} but the benchmark's encoder "
                              f"is {embedder.name!r}: pass --embedding-model {data.embedding_model}")
+        snapshot = take_snapshot(store, embedder, include_live=True, what="measure interests")
         timings["read"] = time.perf_counter() - t0
+        cat = snapshot.catalogue
+        item_ids = cat["item_id"].astype(str).tolist()
         kind = choose_labels(labels, data.imports)
-        fine_truth, theme_truth, label_source = catalogue_labels(data, kind, truth_file)
+        in_order = replace(data, item_ids=item_ids, categories=cat["category"].tolist())
+        fine_truth, theme_truth, label_source = catalogue_labels(in_order, kind, truth_file)
 
         t = time.perf_counter()
-        text_vecs, new_texts = embed_cached(store, embedder, data.embed_texts)
-        title_vecs, new_titles = embed_cached(store, embedder, data.titles)
-        name_vecs, new_names = embed_cached(store, embedder, data.shown_names)
+        text_vecs = snapshot.features.text
+        title_vecs, new_titles = embed_cached(store, embedder, cat["title"].astype(str).tolist())
+        build_name_vecs, new_names = embed_cached(store, embedder, data.shown_names)
+        build_titles, _ = embed_cached(store, embedder, data.titles)
         timings["embedding"] = time.perf_counter() - t
 
-    n_fine, n_themes = len(data.theme_of_fine), int(data.theme_of_fine.max()) + 1
-    histories = histories_from_events(data.events, {i: k for k, i in enumerate(data.item_ids)})
+        # the engine's hierarchy, refitted by the build's own code on the histories less each
+        # user's newest item: coherence asks about that item, so the behaviour blended into the
+        # item vectors must not have seen it
+        t = time.perf_counter()
+        seqs = build_sequences(snapshot.events, snapshot.item_index())
+        history, _ = drop_last(seqs, min_length=2)
+        hierarchy = build_hierarchy(config, snapshot, history)
+        timings["engine hierarchy"] = time.perf_counter() - t
+        fine_nodes = hierarchy.nodes_[hierarchy.nodes_["level"] == "fine"].sort_values("node_id")
+        labels_shown = fine_nodes["label"].astype(str).tolist()
+        label_vecs, new_labels = embed_cached(store, embedder, labels_shown)
+
+    histories = histories_from_events(snapshot.events, snapshot.item_index())
+    fine_of_item, theme_of_fine = hierarchy.fine_of_item_, hierarchy.theme_of_fine_
+    n_fine, n_themes = len(theme_of_fine), int(theme_of_fine.max()) + 1
 
     t = time.perf_counter()
-    fidelity = label_fidelity(name_vecs, cluster_centroids(title_vecs, data.fine_of_item, n_fine))
-    rows = [_row("engine", data.fine_of_item, data.theme_of_fine, fine_truth, theme_truth, histories, fidelity)]
+    fidelity = label_fidelity(label_vecs, cluster_centroids(title_vecs, fine_of_item, n_fine))
+    rows = [_row("engine", fine_of_item, theme_of_fine, fine_truth, theme_truth, histories, fidelity)]
     timings["engine row"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    fine, theme_of_fine = kmeans_levels(text_vecs, n_fine, n_themes, seed)
-    rows.append(_row("text only", fine, theme_of_fine, fine_truth, theme_truth, histories, None))
+    fine, text_theme_of_fine = kmeans_levels(text_vecs, n_fine, n_themes, seed)
+    rows.append(_row("text only", fine, text_theme_of_fine, fine_truth, theme_truth, histories, None))
     timings["text-only row"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    co_vecs = cooccurrence_vectors(without_newest(histories), len(data.item_ids), svd_dim, seed)
-    fine, theme_of_fine = kmeans_levels(co_vecs, n_fine, n_themes, seed)
-    rows.append(_row("co-occurrence only", fine, theme_of_fine, fine_truth, theme_truth, histories, None))
+    co_vecs = cooccurrence_vectors(without_newest(histories), len(item_ids), svd_dim, seed)
+    fine, co_theme_of_fine = kmeans_levels(co_vecs, n_fine, n_themes, seed)
+    rows.append(_row("co-occurrence only", fine, co_theme_of_fine, fine_truth, theme_truth, histories, None))
     timings["co-occurrence row"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
-    largest = np.argsort(-data.sizes, kind="stable")[:5]
+    build_n_fine = len(data.theme_of_fine)
+    build_fidelity = label_fidelity(build_name_vecs, cluster_centroids(build_titles, data.fine_of_item, build_n_fine))
+    sizes = np.bincount(fine_of_item, minlength=n_fine)
+    largest = np.argsort(-sizes, kind="stable")[:5]
     return {
         "db": str(db), "build_id": data.build_id, "embedding_model": data.embedding_model,
         "labels": kind, "label_source": label_source,
         "labelled_items": sum(1 for v in fine_truth if v is not None),
         "n_label_values": {"fine": len({v for v in fine_truth if v is not None}),
                            "theme": len({v for v in theme_truth if v is not None})},
-        "n_items": len(data.item_ids), "items_dropped_since_build": data.dropped_items,
+        "n_items": len(item_ids),
         "n_fine": n_fine, "n_themes": n_themes, "fine_per_theme": n_fine / n_themes,
-        "named_fine_interests": data.n_named,
-        "example_names": [{"fine_id": int(f), "name": data.shown_names[f], "keywords": data.keyword_labels[f],
-                           "size": int(data.sizes[f])} for f in largest],
+        "themes_chosen_by": hierarchy.theme_choice_.get("rule"),
+        "item_space": {k: v for k, v in hierarchy.space_info_.items() if k in ("blocks", "shares", "shares_from",
+                                                                                "validity", "collab_k")},
+        "example_names": [{"fine_id": int(f), "name": labels_shown[f], "size": int(sizes[f])} for f in largest],
+        "build": {"n_fine": build_n_fine, "named_fine_interests": data.n_named, "label_top1": build_fidelity,
+                  "example_names": data.shown_names[:5]},
         "users_scored": coherence_users(histories),
-        "newly_embedded": {"item_texts": new_texts, "titles": new_titles, "names": new_names},
+        "newly_embedded": {"titles": new_titles, "build names": new_names, "engine labels": new_labels},
         "svd_dim": svd_dim, "seed": seed, "rows": rows,
         "seconds": {k: round(v, 2) for k, v in timings.items()},
     }
@@ -418,14 +448,19 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 def format_report(res: dict[str, Any]) -> str:
     """The printed table and its header lines."""
+    space = res["item_space"]
+    build = res["build"]
     lines = [
-        f"database {res['db']}, build {res['build_id']} ({res['embedding_model']}), {res['n_items']:,} items, "
+        f"database {res['db']} ({res['embedding_model']}), {res['n_items']:,} items, "
         f"{res['users_scored']:,} users with 2+ items",
-        f"hierarchy: {res['n_fine']} fine interests, {res['n_themes']} themes, "
-        f"{res['fine_per_theme']:.1f} fine per theme; {res['named_fine_interests']} of {res['n_fine']} "
-        "fine interests have a given name (the rest show keywords)",
-        "example shown names (largest fine interests): "
+        f"engine hierarchy (refitted, each user's newest item held out): {res['n_fine']} fine interests, "
+        f"{res['n_themes']} themes, {res['fine_per_theme']:.1f} fine per theme ({res['themes_chosen_by']})",
+        "item space: " + ", ".join(f"{b} {space['shares'].get(b, 0):.2f}" for b in space.get("blocks", []))
+        + f" ({space.get('shares_from')})",
+        "example labels (largest fine interests): "
         + "; ".join(f"\"{e['name']}\" ({e['size']})" for e in res["example_names"]),
+        f"the database's build {res['build_id']}: {build['n_fine']} fine interests, {build['named_fine_interests']} "
+        f"named; label top-1 of its shown names {_fmt(build['label_top1'])}",
         f"labels: {res['label_source']}, {res['labelled_items']:,} items labelled, "
         f"{res['n_label_values']['fine']} fine / {res['n_label_values']['theme']} theme values",
         "",
@@ -442,8 +477,7 @@ def format_report(res: dict[str, Any]) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     new = res["newly_embedded"]
-    lines += ["", f"embedded now (not in the cache): {new['item_texts']} item texts, {new['titles']} titles, "
-                  f"{new['names']} names; seconds: "
+    lines += ["", "embedded now (not in the cache): " + ", ".join(f"{v} {k}" for k, v in new.items()) + "; seconds: "
                   + ", ".join(f"{k} {v}" for k, v in res["seconds"].items())]
     return "\n".join(lines)
 

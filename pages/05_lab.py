@@ -47,7 +47,9 @@ with controls:
                           help="Trade relevance for variety (maximal marginal relevance)")
     n = st.number_input("List length", 1, 50, key="lab.n")
     interest = st.text_input("Interest description", key="lab.interest", placeholder="e.g. espresso at home",
-                             help="Items whose text matches are kept and boosted")
+                             help="What to look for and what to leave out (\"loves X, hates Y\", \"X but not Y\"): "
+                                  "items matching a liked part are kept and boosted, items nearer a disliked part dropped")
+    reading_slot = st.empty()  # how the description was read, once the engine has read it
     threshold = st.slider("Match threshold", 0.0, 0.8, step=0.05, key="lab.threshold",
                           disabled=not interest.strip())
     writer = eng.explanations.explainer
@@ -77,6 +79,7 @@ except RecsysError as exc:
     show_error(exc, "Change the settings on the left.")
     st.stop()
 
+parts.show_reading(reading_slot, recs)
 with main:
     parts.list_figures(recs, eng.summarise_list(recs), learned, by_hand=settings.alpha is not None)
     if recs.note:

@@ -92,6 +92,13 @@ def show_what_moved(user: str, recs: RecommendationList) -> None:
         st.session_state[LAST_LIST] = (user, ids)
 
 
+def show_reading(slot: DeltaGenerator, recs: RecommendationList) -> None:
+    """Under the interest box: the liked (+) and disliked (-) parts the engine read from it,
+    each with the interests nearest it, so a misread description is seen before the list."""
+    if recs.interest_reading is not None:
+        slot.caption(f"Read as: {recs.interest_reading.summary()}")
+
+
 def draw_card(r: Recommendation) -> DeltaGenerator:
     """One list row: rank, title, interests, score and its long/short split. Returns the empty
     slot under it for :func:`fill_explanation` (filled after the whole list is drawn)."""

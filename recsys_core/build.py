@@ -32,6 +32,8 @@ _log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 
+MAP_DIM = 64  # dimensions of the stored map vectors
+
 # share of the progress bar each stage takes
 _STAGES = {"embedding": (0.0, 0.3), "hierarchy": (0.3, 0.35), "training": (0.35, 0.97), "saving": (0.97, 1.0)}
 
@@ -65,6 +67,31 @@ def next_visit_gap(seqs: Sequences, session_gap_days: float) -> float:
     return round(float(np.median(known)), 6) if known else 1.0
 
 
+def map_vectors(vectors: np.ndarray, seed: int, max_dim: int = MAP_DIM) -> np.ndarray:
+    """The hierarchy's item vectors, kept with the build for the map: reduced to ``max_dim``
+    dimensions by PCA (randomised, seeded) and stored as float16, so a large catalogue's
+    checkpoint stays small; cosine neighbourhoods, what UMAP reads, survive the reduction."""
+    x = np.asarray(vectors, dtype=np.float32)
+    if x.shape[1] > max_dim and x.shape[0] > max_dim:
+        from sklearn.decomposition import PCA
+
+        x = PCA(n_components=max_dim, svd_solver="randomized", random_state=seed).fit_transform(x)
+    return x.astype(np.float16)
+
+
+def _jsonable(value: object) -> object:
+    """Stats for the build row's JSON: tuples to lists, NumPy scalars to numbers, keys to text."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def build_model(
     store: Store, config: RecsysConfig, embedder: Embedder, on_progress: Progress | None = None
 ) -> BuildReport:
@@ -95,7 +122,8 @@ def build_model(
     t3 = time.perf_counter()
     _stage(on_progress, "saving", 0.0)
     ckpt = model.checkpoint()  # type: ignore[attr-defined]
-    ckpt["fine_centroids"] = hierarchy.fine_centroids_
+    ckpt["fine_centroids"] = hierarchy.fine_text_centroids_  # new items are placed from their text
+    ckpt["interest_space"] = map_vectors(hierarchy.item_vectors_, config.seed)  # what the map projects
     ckpt["theme_of_fine"] = hierarchy.theme_of_fine_
     buffer = io.BytesIO()
     torch.save(ckpt, buffer)
@@ -107,7 +135,8 @@ def build_model(
     n_users = len(fitted.sequences)
     stats = {
         "n_items": len(catalogue), "n_users": n_users, "n_fine": hierarchy.n_fine, "n_themes": hierarchy.n_themes,
-        "theme_silhouettes": {str(k): round(v, 4) for k, v in hierarchy.silhouettes_.items()},
+        "themes_chosen_by": _jsonable(hierarchy.theme_choice_),
+        "item_space": _jsonable(hierarchy.space_info_),
         "losses": [round(s.loss, 4) for s in history],
         "val_ndcg_10": [None if s.val_ndcg_10 is None else round(s.val_ndcg_10, 4) for s in history],
         "seconds": {k: round(v, 2) for k, v in timings.items()},

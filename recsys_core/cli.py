@@ -194,8 +194,15 @@ def _recommendation_rows(result: object) -> list[dict[str, object]]:
             "as_of": as_of_label(result.as_of), "moment": _moment(result),  # type: ignore[attr-defined]
             "cold_start": result.cold_start,  # type: ignore[attr-defined]
             "evidence": [{"item_id": e.item_id, "title": e.title, "weight": round(e.weight, 4)} for e in rec.evidence],
+            "interest_reading": _reading_json(result),
         })
     return rows
+
+
+def _reading_json(result: Any) -> dict[str, object] | None:
+    """How the --interest text was read (liked and disliked concepts), None without one."""
+    reading = result.interest_reading
+    return None if reading is None else reading.to_json()
 
 
 def _moment(result: Any) -> str | None:
@@ -219,12 +226,15 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
             users = engine.user_ids()
         rows: list[dict[str, object]] = []
         notes = []
+        read_as = None
         for user in users:
             result = engine.recommend(user, n=args.n, alpha=args.alpha, interest=args.interest, as_of=as_of,
                                       interest_threshold=args.threshold, diversity=args.diversity)
             rows.extend(_recommendation_rows(result))
             if result.note:
                 notes.append(f"{user}: {result.note}")
+            if result.interest_reading is not None:  # the same reading for every user
+                read_as = result.interest_reading.summary()
     finally:
         engine.close()
     if args.format == "json":
@@ -235,7 +245,10 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["user_id", "rank", "item_id", "score"])
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "evidence": json.dumps(row.get("evidence", []))})
+            writer.writerow({**row, "evidence": json.dumps(row.get("evidence", [])),
+                             "interest_reading": json.dumps(row.get("interest_reading"))})
+    if read_as:
+        print(f"interest read as: {read_as}", file=sys.stderr)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
@@ -282,6 +295,8 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
             print(f"User {result.user_id} as of {as_of_label(result.as_of)} ({_moment(result)} UTC): long-term weight "
                   f"{result.alpha:.2f} (learned {result.learned_alpha:.2f}); "
                   f"explanations by {writer}")
+            if result.interest_reading is not None:
+                print(f"interest read as: {result.interest_reading.summary()}")
             if result.note:
                 print(f"note: {result.note}")
         descriptions = engine.descriptions([r.item_id for r in result.items])
@@ -303,7 +318,8 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
                 out.append({"rank": rec.rank, "item_id": rec.item_id, "title": rec.title, "score": round(rec.score, 6),
                             "explanation": e.text, "source": e.source, "backend": e.backend, "model": e.model,
                             "cached": e.cached, "seconds": round(e.seconds, 3), "fallback_reason": e.fallback_reason,
-                            "llm_text": e.llm_text, "check": e.check.to_json()})
+                            "llm_text": e.llm_text, "check": e.check.to_json(),
+                            "interest_reading": _reading_json(result)})
                 continue
             if streamed and "".join(streamed).strip() != e.text:
                 print(f"\n    -> shown instead: {e.text}")

@@ -60,11 +60,14 @@ class EmbeddingConfig:
 
 @dataclass(frozen=True, slots=True)
 class HierarchyConfig:
-    """Sizes of the interest levels; ``None`` lets the data choose."""
+    """The interest hierarchy: what its item vectors blend, and the level sizes (``None`` lets
+    the data choose; see :mod:`recsys_core.interests.item_space`)."""
 
     n_fine: int | None = None  # default: about sqrt(n_items), between 4 and 400
-    n_themes: int | None = None  # default: best silhouette of the fine centroids
-    max_themes: int = 24
+    n_themes: int | None = None  # default: the coarsest Ward cut within 1 SE of the best silhouette
+    max_themes: int | None = None  # optional cap on the data's theme count (at most n_fine // 3 anyway)
+    blend_behaviour: bool = True  # blend collaborative and category vectors into the text vectors
+    collab_dim: int = 64  # dimensions of the collaborative (who-touched-what) vectors
     n_keywords: int = 4
     n_representatives: int = 5
 
@@ -75,6 +78,10 @@ class HierarchyConfig:
             raise ValueError("HierarchyConfig.n_themes must be at least 2")
         if self.n_fine is not None and self.n_themes is not None and self.n_themes > self.n_fine:
             raise ValueError("HierarchyConfig.n_themes cannot exceed n_fine")
+        if self.max_themes is not None and self.max_themes < 2:
+            raise ValueError("HierarchyConfig.max_themes must be at least 2")
+        if self.collab_dim < 2:
+            raise ValueError("HierarchyConfig.collab_dim must be at least 2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +124,11 @@ class RecommendConfig:
     diversity: float = 0.0  # MMR weight in [0, 1]; 0 = pure relevance
     interest_threshold: float = 0.25  # cosine of item text to the interest description
     interest_boost: float = 1.0  # weight of that cosine added to the score
+    dislike_threshold: float | None = None  # cosine to a disliked concept that drops an item; None = interest_threshold
+    # a disliked concept at least this close to a liked one ("green tea" in "tea but not green tea") only drops the
+    # items closer to it than to the liked concept, not all above dislike_threshold; None = no exception
+    dislike_refines_at: float | None = 0.5
+    reading_interests: int = 2  # nearest fine interests named beside each concept of a description ("≈ A · B")
     n_evidence: int = 3  # history items kept as evidence per recommendation
     mmr_pool: int = 200  # candidates considered by the diversity re-ranker
 
@@ -125,6 +137,8 @@ class RecommendConfig:
             raise ValueError("RecommendConfig.n must be at least 1")
         if not 0.0 <= self.diversity <= 1.0:
             raise ValueError("RecommendConfig.diversity must be in [0, 1]")
+        if self.reading_interests < 0:
+            raise ValueError("RecommendConfig.reading_interests must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)

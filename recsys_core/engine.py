@@ -42,6 +42,7 @@ from recsys_core.status import PipelineStatus, pipeline_status
 if TYPE_CHECKING:
     from recsys_core.build import BuildReport
     from recsys_core.evaluation.runner import EvaluationReport
+    from recsys_core.interests.descriptions import InterestMatch
 
 __all__ = ["Overview", "PipelineStatus", "PreviewTable", "RecsysEngine", "open_engine"]
 
@@ -71,7 +72,7 @@ class RecsysEngine:
         self._serving: ServingModel | None = None
         self._serving_versions: tuple[object, ...] = ()
         self._states: StampedLRU[tuple[object, ...], UserState] = StampedLRU(4096)
-        self._interest_sims: StampedLRU[tuple[int, str], np.ndarray] = StampedLRU(256)
+        self._interests: StampedLRU[tuple[int, str], InterestMatch] = StampedLRU(256)
         self._lock = threading.RLock()
         self._explanations: Explanations | None = None
 
@@ -189,7 +190,7 @@ class RecsysEngine:
                 # a new build, or new data (items imported since are scored from their text)
                 self._serving = ServingModel.load(self.store, self.embedder, builds.latest_build(self.store))
                 self._states.clear()
-                self._interest_sims.clear()
+                self._interests.clear()
             elif self._serving_versions[2:] != (names_stamp,):  # only names changed: relabel
                 self._serving.apply_names(builds.load_interest_names(self.store, self._serving.build.build_id))
             self._serving_versions = (*versions, names_stamp)
@@ -240,8 +241,8 @@ class RecsysEngine:
             user_id: Any id; unknown users get profile-based or popular items.
             n: List length (default from config).
             alpha: Weight of the long-term vector in [0, 1]; None = the learned gate.
-            interest: A description of what the analyst is looking for; items whose text is
-                below ``interest_threshold`` cosine are dropped, the rest boosted.
+            interest: What the analyst is looking for, likes and dislikes ("loves X, hates Y"); read
+                into concepts that drop and boost items (see :meth:`interest_match`, ``interest_threshold``).
             diversity: MMR weight in [0, 1].
             include_simulated: Read simulated events too (the app's what-if panel).
             as_of: When the user is looked at: ``next-visit``, ``data-end`` or a moment.
@@ -250,20 +251,20 @@ class RecsysEngine:
         check_request(n, alpha, diversity)
         serving = self.serving()
         state = self.user_state(user_id, include_simulated, serving, as_of)
-        sims = self.interest_similarities(interest, serving) if interest and interest.strip() else None
-        recs = rank_for_user(
-            serving, state, user_id, n or cfg.n, alpha, sims,
-            cfg.interest_threshold if interest_threshold is None else interest_threshold,
-            cfg.interest_boost, cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool)
+        match = self.interest_match(interest, serving) if interest and interest.strip() else None
+        threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
+        recs = rank_for_user(serving, state, user_id, n or cfg.n, alpha, match, threshold, cfg.interest_boost,
+                             cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
+                             cfg.dislike_threshold, cfg.dislike_refines_at)
         return replace(recs, as_of=as_of)
 
-    def interest_similarities(self, interest: str, serving: ServingModel | None = None) -> np.ndarray:
-        """Cosine of every served item's text to an interest description (cached per text)."""
+    def interest_match(self, interest: str, serving: ServingModel | None = None) -> InterestMatch:
+        """A description read into liked and disliked concepts, matched with every item (cached per text)."""
         serving = serving or self.serving()
-        key = (serving.build.build_id, interest.strip())
-        if (hit := self._interest_sims.get(key)) is not None:
+        key, near = (serving.build.build_id, interest.strip()), self.config.recommend.reading_interests
+        if (hit := self._interests.get(key)) is not None:
             return hit
-        return self._interest_sims.put(key, serving.text_similarities(self.store, self.embedder, key[1]))
+        return self._interests.put(key, serving.interest_match(self.store, self.embedder, key[1], near))
 
     def record_event(
         self, user_id: str, item_id: str, event_type: str = "view", at: dt.datetime | None = None,

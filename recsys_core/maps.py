@@ -1,8 +1,10 @@
 """2-D maps of the interest space: a UMAP projection of the served item vectors, and the
 placement of anything else (interest centroids, user vectors) on the same map.
 
-The map is drawn from the items' text vectors, the space the interest hierarchy was built in,
-so its clusters line up with the fine interests and themes. The projection is the slow part (numba compiles UMAP on first use, then about 10 s for the
+The map is drawn from the vectors the interest hierarchy was clustered in (text blended with
+behaviour and categories, kept with the build), so its regions line up with the fine
+interests and themes. Items imported after the build have only text: they are placed near
+the items whose text is most like theirs. The projection is the slow part (numba compiles UMAP on first use, then about 10 s for the
 sample), so the engine computes it once per build and keeps it in DuckDB. Other points are
 placed as the similarity-weighted mean of their nearest items' map positions: cheap, stable,
 and the same for every rerun.
@@ -126,16 +128,21 @@ def map_frames(
 # ---------------------------------------------------------------------- a build's map
 def item_map(store: Store, serving: ServingModel, seed: int,
              on_progress: Callable[[str, float], None] | None = None) -> InterestMap:
-    """The served build's item map: UMAP of the item text vectors (the hierarchy's space),
-    projected and stored the first time, read back later. Items imported since are placed
-    near their most similar items."""
+    """The served build's item map: UMAP of the hierarchy's item vectors, projected and stored
+    the first time, read back later. Items imported since are placed near their most similar
+    items by text."""
     bid = serving.build.build_id
     pos = load_item_map(store, bid).set_index("item_id").reindex(serving.item_ids)
     missing = pos["x"].isna().to_numpy()
     if missing.all():
         if on_progress:
             on_progress("projecting items with UMAP", 0.1)
-        coords = project_umap(serving.text_vecs, seed)
+        n_build = len(serving.space_vecs)
+        coords = np.zeros((len(serving.item_ids), 2), np.float32)
+        coords[:n_build] = project_umap(serving.space_vecs, seed)
+        if n_build < len(coords):  # items imported since the build: no behaviour yet, placed by text
+            coords[n_build:] = place_points(serving.text_vecs[n_build:], serving.text_vecs[:n_build],
+                                            coords[:n_build], serving.fine_of_item[:n_build])
         save_item_map(store, bid, serving.item_ids, coords)
     else:
         coords = pos[["x", "y"]].to_numpy(np.float32, copy=True)  # writable: new items are placed into it

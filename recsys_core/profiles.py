@@ -16,18 +16,20 @@ from recsys_core.serving import ServingModel
 
 
 def interest_shares(serving: ServingModel, state: UserState) -> pd.DataFrame:
-    """Each fine interest and theme the user's encoder reads, with its share of the long- and
-    short-term attention (each column sums to 1 per level).
+    """Each fine interest and theme the user likes, with its share of the long- and short-term
+    attention over liked items (each column sums to 1 per level; low ratings, which the encoder
+    also reads, are left out: they are not an interest).
 
     Returns columns level, node_id, label, parent_id, parent_label, long, short, n_items,
     sorted by level then long share.
     """
     cols = ["level", "node_id", "label", "parent_id", "parent_label", "long", "short", "n_items"]
-    if len(state.slots) == 0:
+    liked = state.liked_slots()
+    if not liked.any():
         return pd.DataFrame(columns=cols)
-    fine = serving.fine_of_item[state.slots]
-    wl = state.weights_long / max(float(state.weights_long.sum()), 1e-12)
-    ws = state.weights_short / max(float(state.weights_short.sum()), 1e-12)
+    fine = serving.fine_of_item[state.slots[liked]]
+    wl = state.weights_long[liked] / max(float(state.weights_long[liked].sum()), 1e-12)
+    ws = state.weights_short[liked] / max(float(state.weights_short[liked].sum()), 1e-12)
     frame = pd.DataFrame({"fine": fine, "theme": serving.theme_of_fine[fine], "long": wl, "short": ws, "n": 1})
     rows = []
     for level, key in (("theme", "theme"), ("fine", "fine")):

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from recsys_core.errors import InvalidArgumentError
 from recsys_core.fusion import fuse
+from recsys_core.interests.descriptions import DescriptionReading
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,9 @@ class UserState:
         hours_since_last, session_length: Gate inputs, for display.
         at_days: When the state was read (see :mod:`recsys_core.moments`).
         cold_start: None, "profile" (profile text only), or "popular" (nothing known).
+        slot_liked: ``(L,)`` False where a slot is a low rating (see
+            :func:`sequences.low_ratings`): read by the encoder, never cited or counted as liked.
+            None = every slot is liked.
     """
 
     u_long: npt.NDArray[np.float32]
@@ -46,6 +50,11 @@ class UserState:
     session_length: int = 0
     cold_start: str | None = None
     at_days: float | None = None  # the moment the state was read at (days since the epoch, UTC)
+    slot_liked: npt.NDArray[np.bool_] | None = None
+
+    def liked_slots(self) -> npt.NDArray[np.bool_]:
+        """``(L,)`` True where a slot may be called liked."""
+        return np.ones(len(self.slots), dtype=bool) if self.slot_liked is None else self.slot_liked
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,7 @@ class RecommendationList:
     n_history: int = 0
     extra: dict[str, float] = field(default_factory=dict)
     as_of: str | dt.datetime = "next-visit"  # the moment the user was looked at (see moments.py)
+    interest_reading: DescriptionReading | None = None  # how the interest description was read, if one was given
 
 
 def check_request(n: int | None, alpha: float | None, diversity: float | None) -> None:
@@ -154,8 +164,10 @@ def rerank_mmr(
 def evidence_for(
     state: UserState, item_vec: npt.NDArray[np.float32], alpha: float, n: int
 ) -> list[tuple[int, float]]:
-    """History slots that pushed this item's score up most: ``(item row, share)``, shares of
-    the positive push, largest first. Exact: contributions sum to the item's score."""
+    """Liked history slots that pushed this item's score up most: ``(item row, share)``, shares
+    of the whole positive push, largest first. Exact: contributions sum to the item's score. A
+    low-rated slot still counts in the total (the encoder read it) but is never cited: it is
+    not something the user liked."""
     if len(state.slots) == 0:
         return []
     contrib = fuse(state.contrib_long @ item_vec, state.contrib_short @ item_vec, alpha)
@@ -163,8 +175,9 @@ def evidence_for(
     total = float(positive.sum())
     if total <= 0:
         return []
-    order = np.argsort(-positive, kind="stable")[:n]
-    return [(int(state.slots[i]), float(positive[i] / total)) for i in order if positive[i] > 0]
+    citable = np.where(state.liked_slots(), positive, 0.0)
+    order = np.argsort(-citable, kind="stable")[:n]
+    return [(int(state.slots[i]), float(positive[i] / total)) for i in order if citable[i] > 0]
 
 
 def score_drop(

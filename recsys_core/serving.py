@@ -27,7 +27,9 @@ from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import item_features, text_only_features
 from recsys_core.errors import NotBuiltError, RecsysError
 from recsys_core.fusion import fuse, weighted_parts
-from recsys_core.interests.sequences import Sequences, build_sequences, make_batch
+from recsys_core.interests.descriptions import InterestMatch, read_description
+from recsys_core.interests.hierarchy import member_centroids
+from recsys_core.interests.sequences import N_EVENT_CODES, Sequences, build_sequences, is_liked, make_batch
 from recsys_core.moments import NEXT_VISIT, AsOf
 from recsys_core.recommend import (
     Evidence,
@@ -65,6 +67,7 @@ class ServingModel:
     n_new_items: int
     item_vecs: npt.NDArray[np.float32]
     text_vecs: npt.NDArray[np.float32]
+    space_vecs: npt.NDArray[np.float32]  # the hierarchy's vectors of the build's items (the map's space)
     fine_of_item: npt.NDArray[np.int64]
     theme_of_fine: npt.NDArray[np.int64]
     theme_of_item: npt.NDArray[np.int64]
@@ -76,6 +79,7 @@ class ServingModel:
     item_users: npt.NDArray[np.float64]
     n_users: int
     next_visit_gap_days: float
+    _fine_text_centroids: npt.NDArray[np.float32] | None = None
 
     @classmethod
     def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:
@@ -114,6 +118,9 @@ class ServingModel:
         fine = np.concatenate([placed["fine_id"].to_numpy(np.int64),
                                np.argmax(feats.text[n_build:] @ centroids.T, axis=1).astype(np.int64)])
         state = dict(ckpt["state_dict"])
+        for key in [k for k in state if k.endswith("type_bias")]:  # builds from before the low-rating code
+            if state[key].shape[0] < N_EVENT_CODES:
+                state[key] = torch.cat([state[key], torch.zeros(N_EVENT_CODES - state[key].shape[0])])
         if "item_ids.weight" in state and len(new):
             w = state["item_ids.weight"]
             state["item_ids.weight"] = torch.cat([w, torch.zeros(len(new), w.shape[1])])
@@ -133,6 +140,9 @@ class ServingModel:
         with torch.inference_mode():
             self.item_vecs = model.item_vectors().numpy().astype(np.float32)
         self.text_vecs = feats.text
+        # builds before the blended item space stored none: their hierarchy was the text space
+        space = ckpt.get("interest_space")
+        self.space_vecs = feats.text[:n_build] if space is None else np.asarray(space, dtype=np.float32)
         self.fine_of_item = fine
         self.theme_of_fine = theme_of_fine
         self.theme_of_item = theme_of_fine[fine]
@@ -175,6 +185,29 @@ class ServingModel:
         """Cosine of every served item's text to ``text`` (an interest description)."""
         vec, _ = embed_cached(store, embedder, [text])
         return (self.text_vecs @ vec[0]).astype(np.float32)
+
+    def interest_match(self, store: Store, embedder: Embedder, text: str, n_nearest: int = 2) -> InterestMatch:
+        """An interest description read into liked and disliked concepts (see
+        :mod:`recsys_core.interests.descriptions`), each embedded through the cache and compared
+        with every item's text, with the ``n_nearest`` fine interests nearest each concept."""
+        reading = read_description(text.strip())
+        vecs, _ = embed_cached(store, embedder, list(reading.concepts))
+        # one product per concept, so a plain description gets exactly the cosines it always had
+        sims = np.stack([self.text_vecs @ v for v in vecs]).astype(np.float32)
+        near = np.argsort(-(vecs @ self.fine_text_centroids().T), axis=1, kind="stable")[:, :n_nearest]
+        k = len(reading.liked)
+        kinship = (vecs[k:] @ vecs[:k].T).max(axis=1) if k else np.zeros(0, np.float32)
+        return InterestMatch(reading, sims[:k], sims[k:], tuple(tuple(int(f) for f in row) for row in near),
+                             kinship.astype(np.float32))
+
+    def fine_text_centroids(self) -> npt.NDArray[np.float32]:
+        """``(n_fine, text_dim)`` unit mean text vector of each fine interest's served items
+        (removed items left out), computed once: where a description's concepts are placed."""
+        if self._fine_text_centroids is None:
+            n_fine = max(int(self.fine_of_item.max(initial=-1)) + 1, max(self.fine_labels, default=-1) + 1)
+            live = ~self.removed
+            self._fine_text_centroids = member_centroids(self.text_vecs[live], self.fine_of_item[live], n_fine)
+        return self._fine_text_centroids
 
     def user_state(
         self, events: pd.DataFrame, as_of: AsOf = NEXT_VISIT, data_end: dt.datetime | None = None,
@@ -254,6 +287,7 @@ def encode_states(
                     hours_since_last=float(np.expm1(batch.features[row, 0])),
                     at_days=float(at_days[start + row]),
                     session_length=round(float(np.expm1(batch.features[row, 1]))),
+                    slot_liked=is_liked(batch.codes[row][m]),
                 ))
     return out
 
@@ -264,17 +298,24 @@ def rank_for_user(
     user_id: str,
     n: int,
     alpha: float | None,
-    interest_sims: npt.NDArray[np.float32] | None,
+    interest: InterestMatch | npt.NDArray[np.float32] | None,
     threshold: float,
     boost: float,
     diversity: float,
     n_evidence: int,
     pool: int,
+    dislike_threshold: float | None = None,
+    refines_at: float | None = None,
 ) -> RecommendationList:
     """Score the catalogue for one state and return the top ``n`` with their evidence.
 
-    Seen and removed items are excluded. ``interest_sims`` (cosine of each item's text to an
-    interest description) drops items below ``threshold`` and adds ``boost * sim``.
+    Seen and removed items are excluded. ``interest`` is a description read into concepts
+    (or, as before, one array of cosines to a description embedded whole). Items it does not
+    keep are dropped (see :meth:`InterestMatch.filter`: below ``threshold`` to every liked
+    concept, at or above ``dislike_threshold``, default ``threshold``, to a disliked one, or
+    closer to a disliked concept than to every liked one; ``refines_at`` spares the kin of a
+    liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
+    liked concept (``interest_part``; nothing without liked concepts).
     """
     learned = float(state.gate)
     a = learned if alpha is None else float(alpha)
@@ -289,11 +330,18 @@ def rank_for_user(
         base = fuse(long_s, short_s, a)
     score = base.astype(np.float64)
     interest_part = np.zeros_like(score)
-    if interest_sims is not None:
-        interest_part = boost * interest_sims.astype(np.float64)
-        score = np.where(interest_sims >= threshold, score + interest_part, -np.inf)
+    interest_sims = reading = None
+    if interest is not None:
+        match = interest if isinstance(interest, InterestMatch) else InterestMatch.whole(interest)
+        interest_sims, keep = match.filter(threshold, threshold if dislike_threshold is None else dislike_threshold,
+                                           refines_at)
+        if interest_sims is not None:
+            interest_part = boost * interest_sims.astype(np.float64)
+        score = np.where(keep, score + interest_part, -np.inf)
+        reading = match.labelled(serving.fine_labels) if match is interest else None  # an array has no text
         if not np.isfinite(score).any():
-            note = f"no item matches the interest description at threshold {threshold:.2f}"
+            note = (f"no item matches the interest description at threshold {threshold:.2f}" if match.reading.liked else
+                    "every item is too close to a disliked part of the interest description")
     score[state.history] = -np.inf
     score[serving.removed] = -np.inf
     order = top_n(score, max(n, pool) if diversity > 0 else n)
@@ -306,7 +354,7 @@ def rank_for_user(
         recs.append(Recommendation(
             rank=rank, item_id=str(serving.item_ids[i]), title=str(serving.titles[i]), score=float(score[i]),
             long_part=float(long_w[i]), short_part=float(short_w[i]),
-            interest_part=float(interest_part[i]) if interest_sims is not None else 0.0,
+            interest_part=float(interest_part[i]),
             interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
             fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),
             theme_id=theme, theme_label=serving.theme_labels.get(theme, f"theme {theme}"),
@@ -314,4 +362,5 @@ def rank_for_user(
         ))
     return RecommendationList(user_id=user_id, alpha=a, learned_alpha=learned, items=tuple(recs),
                               extra={} if state.at_days is None else {"at_days": state.at_days},
-                              cold_start=state.cold_start, note=note, n_history=len(state.history))
+                              cold_start=state.cold_start, note=note, n_history=len(state.history),
+                              interest_reading=reading)

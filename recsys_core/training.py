@@ -16,15 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from recsys_core.config import RecsysConfig
 from recsys_core.data.frames import load_catalogue, load_events, load_review_texts
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
+from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import ItemFeatures, item_features
 from recsys_core.errors import ModelFitError
 from recsys_core.interests.hierarchy import InterestHierarchy
+from recsys_core.interests.item_space import build_item_vectors
+from recsys_core.interests.labels import item_descriptors
 from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
 from recsys_core.interests.train import EpochStats, train_interest_model
 
@@ -42,6 +46,7 @@ class Snapshot:
     catalogue: pd.DataFrame  # item_id, title, text, category, embed_text
     features: ItemFeatures
     events: pd.DataFrame  # user_id, item_id, occurred_at, event_type
+    embed: Callable[[list[str]], np.ndarray]  # the sentence encoder, through the store's cache
 
     def item_index(self) -> dict[str, int]:
         return {str(i): k for k, i in enumerate(self.catalogue["item_id"])}
@@ -61,12 +66,30 @@ def take_snapshot(
     if len(catalogue) < MIN_ITEMS:
         raise ModelFitError(f"the catalogue has {len(catalogue)} items; at least {MIN_ITEMS} are needed to {what}")
     feats = item_features(store, embedder, catalogue, load_review_texts(store), on_progress=on_progress)
-    return Snapshot(data_version, catalogue, feats, load_events(store, include_live=include_live))
+    return Snapshot(data_version, catalogue, feats, load_events(store, include_live=include_live),
+                    lambda texts: embed_cached(store, embedder, texts)[0])
 
 
-def build_hierarchy(config: RecsysConfig, snapshot: Snapshot) -> InterestHierarchy:
-    return InterestHierarchy(config.hierarchy, seed=config.seed).fit(
-        snapshot.features.text, snapshot.catalogue["embed_text"].tolist(), snapshot.catalogue["item_id"].tolist())
+def build_hierarchy(config: RecsysConfig, snapshot: Snapshot, seqs: Sequences | None) -> InterestHierarchy:
+    """The interest hierarchy of ``snapshot``'s items, from their text blended with the behaviour
+    in ``seqs`` (what the model may read: never the items an evaluation tests on) and their
+    categories, labelled by what members share. ``hierarchy.space_info_`` says how the blocks
+    were weighted and why; ``hierarchy.item_vectors_`` holds the clustered vectors."""
+    cfg = config.hierarchy
+    cat = snapshot.catalogue
+    text = snapshot.features.text
+    categories = cat["category"].tolist()
+    if cfg.blend_behaviour:
+        vectors, info = build_item_vectors(text, categories, seqs, len(cat), dim=cfg.collab_dim, seed=config.seed)
+    else:
+        vectors, info = text, {"blocks": ["text"], "shares_from": "text only (blend_behaviour is off)"}
+    descriptors = item_descriptors(cat["title"].tolist(), cat["text"].tolist(), categories)
+    hierarchy = InterestHierarchy(cfg, seed=config.seed).fit(
+        vectors, cat["embed_text"].tolist(), cat["item_id"].tolist(), text_vectors=text, descriptors=descriptors,
+        embed=snapshot.embed)
+    hierarchy.item_vectors_ = vectors
+    hierarchy.space_info_ = info
+    return hierarchy
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +129,6 @@ def fit_model(
     import torch
 
     torch.set_num_threads(config.torch_threads)
-    started = time.perf_counter()
-    hierarchy = build_hierarchy(config, snapshot)
-    seconds = {"hierarchy": time.perf_counter() - started}
     seqs = build_sequences(snapshot.events, snapshot.item_index())
     test: HeldOut | None = None
     history = seqs
@@ -117,6 +137,9 @@ def fit_model(
         if len(test.users) < MIN_TEST_USERS:
             raise ModelFitError(f"only {len(test.users)} users have 3+ items; the evaluation needs at least "
                                 f"{MIN_TEST_USERS}")
+    started = time.perf_counter()
+    hierarchy = build_hierarchy(config, snapshot, history)
+    seconds = {"hierarchy": time.perf_counter() - started}
     train, held = drop_last(history)
     validation = held if hold_out_test or len(held.users) >= MIN_VALIDATION_USERS else None
     started = time.perf_counter()

@@ -14,9 +14,9 @@ import pandas as pd
 from recsys_core.data.store import Store
 
 _EVENTS_SQL = """
-SELECT user_id, item_id, occurred_at, event_type, false AS simulated FROM interactions {where_i}
+SELECT user_id, item_id, occurred_at, event_type, value, false AS simulated FROM interactions {where_i}
 UNION ALL
-SELECT user_id, item_id, occurred_at, event_type, simulated FROM live_events
+SELECT user_id, item_id, occurred_at, event_type, NULL::DOUBLE AS value, simulated FROM live_events
 WHERE ? AND (NOT simulated OR ?) {and_l}
 """
 
@@ -61,7 +61,8 @@ def load_profiles(store: Store) -> pd.DataFrame:
 
 
 def load_events(store: Store, include_live: bool = True, include_simulated: bool = False) -> pd.DataFrame:
-    """All events: user_id, item_id, occurred_at (UTC), event_type, simulated."""
+    """All events: user_id, item_id, occurred_at (UTC), event_type, value (a rating's stars, else
+    NULL), simulated."""
     sql = _EVENTS_SQL.format(where_i="", and_l="")
     with store.cursor() as cur:
         return cur.execute(sql, [include_live, include_simulated]).df()

@@ -1,14 +1,21 @@
-"""Names for the interest hierarchy's nodes, written by the LLM from keywords and members.
+"""Names for the interest hierarchy's nodes, written by the LLM from descriptors and members.
 
-A name is kept only if it looks like one (1-5 words, letters, no quotes or colons); otherwise
-the keyword label stays. Names live in ``interest_names`` beside an analyst's renames, which win.
+The prompt gives the node's descriptors (what its members share: categories, decade, words;
+see :mod:`recsys_core.interests.labels`) and example members. A name is kept only if it looks
+like one (1-5 words, letters, no quotes or colons) and passes :func:`name_problem`: no word said
+twice ("Kitchen and kitchen"), no product code, and nearer (in the sentence encoder's space)
+to its own members than to any other node's of its level. Otherwise the descriptor label
+stays. Names live in ``interest_names`` beside an analyst's renames, which win.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from recsys_core.data.store import Store
@@ -17,6 +24,7 @@ from recsys_core.explain.check import normalise
 from recsys_core.explain.facts import clean_text
 from recsys_core.explain.prompts import NAME_EXAMPLE_NAMES
 
+_log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9&'+\- ,]{1,38}[A-Za-z0-9)]$")
 
 
@@ -29,6 +37,38 @@ def valid_name(raw: str) -> str | None:
     if any(w in name.lower() for w in ("keyword", "name", "example")):
         return None
     return name[0].upper() + name[1:]
+
+
+_CODE = re.compile(r"\d")
+_YEAR = re.compile(r"^(1[89]|20)\d\d'?s?$")
+
+
+def _word_stems(name: str) -> list[str]:
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in normalise(name).split()
+            if w not in {"and", "or", "of", "the", "a", "an", "for", "with", "in", "on", "to", "by"}]
+
+
+def name_problem(
+    name: str, own: int, centroids: npt.NDArray[np.float32] | None = None,
+    embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
+) -> str | None:
+    """Why a proposed name cannot label node ``own``, or None when it can.
+
+    ``centroids``: ``(n_nodes, d)`` the level's mean member text vectors; with ``embed`` (the
+    same encoder) the name must be more similar to row ``own`` than to every other row.
+    """
+    stems = _word_stems(name)
+    if len(stems) != len(set(stems)):
+        return "repeats a word"
+    if any(_CODE.search(tok) and not _YEAR.match(tok) for tok in name.split()):
+        return "looks like a product code"
+    if embed is not None and centroids is not None and len(centroids) > 1:
+        vec = np.asarray(embed([name]), dtype=np.float32)[0]
+        cents = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        sims = cents @ (vec / max(float(np.linalg.norm(vec)), 1e-12))
+        if int(np.argmax(sims)) != own:
+            return "nearer another interest's members"
+    return None
 
 
 def _within_one(name: str, others: list[str]) -> bool:
@@ -45,6 +85,8 @@ def name_interests(
     backend: TextBackend,
     timeout: float,
     on_progress: Callable[[float, str], None] | None = None,
+    centroids: dict[str, npt.NDArray[np.float32]] | None = None,
+    embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
 ) -> tuple[int, int]:
     """Ask the LLM for a name of every node of a build; returns (named, kept keyword label).
 
@@ -54,7 +96,8 @@ def name_interests(
     that is a catalogue title, a prompt example's name, or repeats another name of the same
     level is refused, and so is a theme name whose words all come from one of its own fine
     interests' names ("Cat food" for a theme whose child is "Wet cat food": the small model
-    tends to pick one child instead of summing them up). A refused node loses an
+    tends to pick one child instead of summing them up), and so is a name with a
+    :func:`name_problem` (``centroids`` per level and ``embed`` enable its encoder check). A refused node loses an
     earlier run's LLM name (an analyst's name stays). Names are written as they come, so an
     interrupted run keeps its progress.
     """
@@ -65,6 +108,7 @@ def name_interests(
     themes = nodes[nodes["level"] == "theme"]
     fine_names: dict[int, str] = {}
     used: dict[str, set[str]] = {"fine": set(), "theme": set()}
+    refusals: dict[str, int] = {}
     for k, row in enumerate(list(fine.itertuples(index=False)) + list(themes.itertuples(index=False))):
         keywords = [clean_text(w, 3) for w in list(row.keywords)[:6]]
         refused = title_keys | used[row.level]
@@ -83,6 +127,11 @@ def name_interests(
             name = None
         if name is not None and row.level == "theme" and _within_one(name, children):
             name = None
+        problem = None if name is None else name_problem(
+            name, int(row.node_id), (centroids or {}).get(row.level), embed)
+        if problem is not None:
+            refusals[problem] = refusals.get(problem, 0) + 1
+            name = None
         with store.transaction() as cur:  # this run's outcome replaces an earlier run's name
             cur.execute("DELETE FROM interest_names WHERE build_id = ? AND level = ? AND node_id = ? AND source = 'llm'",
                         [build_id, row.level, int(row.node_id)])
@@ -97,5 +146,6 @@ def name_interests(
             if row.level == "fine":
                 fine_names[int(row.node_id)] = name
         if on_progress is not None:
-            on_progress((k + 1) / total, f"{row.level} {row.node_id}: {name or '(keywords kept)'}")
+            on_progress((k + 1) / total, f"{row.level} {row.node_id}: {name or '(label kept)'}")
+    _log.info("named %d interests, kept %d labels; refused: %s", named, kept, refusals or "none")
     return named, kept

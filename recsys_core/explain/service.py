@@ -15,12 +15,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from recsys_core.data.frames import load_user_events, user_fingerprint
+from recsys_core.embeddings.cache import embed_cached
 from recsys_core.errors import UnknownItemError
 from recsys_core.explain.backends import OnToken, make_backend
 from recsys_core.explain.check import TitleIndex
 from recsys_core.explain.explainer import Explainer, Explanation
 from recsys_core.explain.facts import facts_for
 from recsys_core.explain.naming import name_interests
+from recsys_core.interests.hierarchy import member_centroids
 from recsys_core.moments import NEXT_VISIT, AsOf, from_days
 from recsys_core.recommend import Recommendation, RecommendationList, score_drop
 
@@ -74,6 +76,10 @@ class Explanations:
         cfg = self._engine.config.explain
         if description is None:
             description = self._engine.descriptions([rec.item_id]).get(rec.item_id)
+        reading = recs.interest_reading
+        if interest and reading is not None and not reading.plain:
+            # the item was picked for what is liked; "hates coffee" is not a request to cite
+            interest = ", ".join(reading.liked) or None
         facts = facts_for(recs, rec, description, interest, cfg.n_evidence, cfg.description_words)
         return self.explainer.explain(
             facts, self.title_index(),
@@ -110,9 +116,13 @@ class Explanations:
         if backend is None:
             return 0, len(serving.nodes)
         titles = {str(i): str(t) for i, t in zip(serving.item_ids, serving.titles, strict=True)}
+        n_build = len(serving.space_vecs)  # the build's items: what the nodes were made of
+        centroids = {level: member_centroids(serving.text_vecs[:n_build], of_item[:n_build])
+                     for level, of_item in (("fine", serving.fine_of_item), ("theme", serving.theme_of_item))}
         done = name_interests(
             engine.store, serving.build.build_id, serving.nodes, titles, backend, engine.config.explain.timeout_seconds,
-            (lambda f, detail: on_progress(f"naming interests: {detail}", f)) if on_progress else None)
+            (lambda f, detail: on_progress(f"naming interests: {detail}", f)) if on_progress else None,
+            centroids, lambda texts: embed_cached(engine.store, engine.embedder, texts)[0])
         self.warm_up()  # the naming prompts evicted the explanation prompt; read it again
         engine.serving()  # picks the new names up
         return done

@@ -1,15 +1,19 @@
 """The interest hierarchy: items -> fine interests -> broad themes, built from item embeddings.
 
-Fine interests are k-means clusters of the item text vectors; themes are a Ward agglomerative
-clustering of the fine centroids, so every fine interest sits under exactly one theme. Sizes
-come from the data (about sqrt(n_items) fine interests; the theme count with the best
-silhouette) unless the config fixes them. Labels are c-TF-IDF keywords of the members.
+Fine interests are k-means clusters of the item vectors (text blended with behaviour and
+categories, see :mod:`item_space`); themes are a Ward agglomerative clustering of the fine
+centroids, so every fine interest sits under exactly one theme. Sizes come from the data
+(about sqrt(n_items) fine interests; the coarsest theme cut whose silhouette is within one
+standard error of the best, with at least 3 fine interests per theme) unless the config fixes
+them. Labels name what members share (:mod:`labels`), else c-TF-IDF keywords of their texts.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,11 +21,10 @@ import pandas as pd
 
 from recsys_core.config import HierarchyConfig
 from recsys_core.errors import NotFittedError
+from recsys_core.interests.item_space import choose_n_themes, theme_bounds
+from recsys_core.interests.labels import Descriptors, NodeLabel, descriptor_labels, most_distinct
 
 _log = logging.getLogger(__name__)
-
-_MIN_THEMES = 4
-
 
 @dataclass(frozen=True, slots=True)
 class HierarchyScores:
@@ -34,6 +37,18 @@ class HierarchyScores:
 def _normalise(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def member_centroids(vectors: npt.ArrayLike, members_of: npt.ArrayLike, n_nodes: int | None = None,
+                     ) -> npt.NDArray[np.float32]:
+    """``(n_nodes, d)`` unit-length mean vector of each node's members (zero for an empty node)."""
+    x = np.asarray(vectors, dtype=np.float32)
+    labels = np.asarray(members_of, dtype=np.int64)
+    n_nodes = int(labels.max()) + 1 if n_nodes is None else n_nodes
+    sums = np.zeros((n_nodes, x.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, x)
+    counts = np.bincount(labels, minlength=n_nodes)[:, None]
+    return _normalise((sums / np.maximum(counts, 1)).astype(np.float32))
 
 
 def choose_n_fine(n_items: int) -> int:
@@ -76,31 +91,48 @@ class InterestHierarchy:
     Attributes (after :meth:`fit`):
         fine_of_item_: ``(n_items,)`` fine interest of each item.
         theme_of_fine_: ``(n_fine,)`` theme of each fine interest.
-        fine_centroids_: ``(n_fine, dim)`` unit-length centroids; ``theme_centroids_`` likewise.
+        fine_centroids_: ``(n_fine, dim)`` unit-length centroids in the clustered space;
+            ``theme_centroids_`` likewise.
+        fine_text_centroids_: ``(n_fine, text_dim)`` unit-length centroids of the members'
+            text vectors: where a new item (text only, no events yet) is placed (:meth:`assign`).
         nodes_: one row per node: level, node_id, parent_id, label, keywords, size, representatives.
+        theme_choice_: how the theme count was chosen (rule, bounds, silhouettes).
+        item_vectors_, space_info_: the clustered vectors and how their blocks were weighted
+            (set by :func:`recsys_core.training.build_hierarchy`).
     """
+
+    item_vectors_: npt.NDArray[np.float32]
+    space_info_: dict[str, Any]
+    theme_choice_: dict[str, Any]
 
     def __init__(self, config: HierarchyConfig | None = None, seed: int = 42) -> None:
         self.config = config or HierarchyConfig()
         self.seed = seed
 
     def fit(
-        self, emb: npt.NDArray[np.float32], texts: list[str], item_ids: list[str]
+        self, vectors: npt.NDArray[np.float32], texts: list[str], item_ids: list[str], *,
+        text_vectors: npt.NDArray[np.float32] | None = None, descriptors: Descriptors | None = None,
+        embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
     ) -> InterestHierarchy:
         """Cluster items into fine interests and fine interests into themes.
 
         Args:
-            emb: ``(n_items, dim)`` item text vectors.
-            texts: Item texts, for keyword labels.
+            vectors: ``(n_items, dim)`` the item vectors to cluster (text alone, or the blend
+                of :func:`item_space.build_item_vectors`).
+            texts: Item texts, for keyword labels when there are no descriptors.
             item_ids: Item ids, for representatives.
+            text_vectors: The items' text vectors, for placing new items; ``vectors`` if None.
+            descriptors: What items share (:mod:`labels`), for the labels; c-TF-IDF keywords
+                of ``texts`` if None.
+            embed: The sentence encoder (texts -> vectors in ``text_vectors``' space), to pick
+                the most distinct of each node's candidate labels (:func:`labels.most_distinct`).
         """
         from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
-        from sklearn.metrics import silhouette_score
 
-        n = emb.shape[0]
+        n = vectors.shape[0]
         if n < 4:
             raise ValueError(f"need at least 4 items to build an interest hierarchy, got {n}")
-        x = _normalise(np.asarray(emb, dtype=np.float32))
+        x = _normalise(np.asarray(vectors, dtype=np.float32))
         n_fine = min(self.config.n_fine or choose_n_fine(n), n)
         if n > 20000:
             km = MiniBatchKMeans(n_clusters=n_fine, random_state=self.seed, n_init=3, batch_size=4096)
@@ -113,36 +145,29 @@ class InterestHierarchy:
         remap[used] = np.arange(len(used))
         fine = remap[fine]
         n_fine = len(used)
-        fine_centroids = _normalise(np.stack([x[fine == f].mean(axis=0) for f in range(n_fine)]))
+        fine_centroids = member_centroids(x, fine, n_fine)
+        text_x = x if text_vectors is None else _normalise(np.asarray(text_vectors, dtype=np.float32))
 
-        if self.config.n_themes is not None:
-            candidates = [min(self.config.n_themes, n_fine)]
+        bounds = None
+        if self.config.max_themes is not None:
+            lo, hi = theme_bounds(n_fine)
+            bounds = (min(lo, self.config.max_themes), min(hi, self.config.max_themes))
+        n_themes, self.theme_choice_ = choose_n_themes(fine_centroids, self.config.n_themes, bounds)
+        if n_themes <= 1:
+            theme_of_fine = np.zeros(n_fine, dtype=np.int64)
         else:
-            hi = min(self.config.max_themes, n_fine - 1)
-            candidates = list(range(min(_MIN_THEMES, hi), hi + 1)) if hi >= 2 else [1]
-        best: tuple[float, npt.NDArray[np.int64]] | None = None
-        self.silhouettes_: dict[int, float] = {}
-        for k in candidates:
-            if k <= 1:
-                labels = np.zeros(n_fine, dtype=np.int64)
-                score = 0.0
-            else:
-                labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(fine_centroids)
-                score = float(silhouette_score(fine_centroids, labels, metric="cosine")) if k < n_fine else 0.0
-            self.silhouettes_[k] = score
-            if best is None or score > best[0] + 1e-9:
-                best = (score, labels.astype(np.int64))
-        assert best is not None
-        theme_of_fine = best[1]
+            theme_of_fine = AgglomerativeClustering(n_clusters=n_themes, linkage="ward").fit_predict(
+                fine_centroids).astype(np.int64)
         n_themes = int(theme_of_fine.max()) + 1
         theme_of_item = theme_of_fine[fine]
-        theme_centroids = _normalise(np.stack([x[theme_of_item == t].mean(axis=0) for t in range(n_themes)]))
+        theme_centroids = member_centroids(x, theme_of_item, n_themes)
 
         self.fine_of_item_ = fine
         self.theme_of_fine_ = theme_of_fine
         self.fine_centroids_ = fine_centroids
+        self.fine_text_centroids_ = member_centroids(text_x, fine, n_fine)
         self.theme_centroids_ = theme_centroids
-        self.nodes_ = self._describe(x, texts, item_ids)
+        self.nodes_ = self._describe(x, text_x, texts, item_ids, descriptors, embed)
         _log.info("hierarchy: %d items -> %d fine interests -> %d themes", n, n_fine, n_themes)
         return self
 
@@ -179,14 +204,16 @@ class InterestHierarchy:
                 float(adjusted_rand_score(fine_truth, self.fine_of_item_)))
         return out
 
-    def assign(self, emb: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Fine interest and theme of new items: the nearest fine centroid."""
+    def assign(self, text_emb: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Fine interest and theme of new items from their text: the nearest text centroid."""
         self.check_fitted()
-        fine = np.argmax(_normalise(np.asarray(emb, dtype=np.float32)) @ self.fine_centroids_.T, axis=1)
+        fine = np.argmax(_normalise(np.asarray(text_emb, dtype=np.float32)) @ self.fine_text_centroids_.T, axis=1)
         return fine.astype(np.int64), self.theme_of_fine_[fine]
 
     # ------------------------------------------------------------------ labels
-    def _describe(self, x: npt.NDArray[np.float32], texts: list[str], item_ids: list[str]) -> pd.DataFrame:
+    def _describe(self, x: npt.NDArray[np.float32], text_x: npt.NDArray[np.float32], texts: list[str],
+                  item_ids: list[str], descriptors: Descriptors | None,
+                  embed: Callable[[list[str]], npt.NDArray[np.float32]] | None) -> pd.DataFrame:
         cfg = self.config
         fine, themes = self.fine_of_item_, self.theme_of_fine_[self.fine_of_item_]
         rows = []
@@ -197,16 +224,22 @@ class InterestHierarchy:
             n_nodes = centroids.shape[0]
             docs = [" ".join(texts[i] for i in np.flatnonzero(members_of == node)) for node in range(n_nodes)]
             keywords = keyword_labels(docs, cfg.n_keywords)
+            described = (descriptor_labels(descriptors, members_of, n_nodes, cfg.n_keywords)
+                         if descriptors is not None else [NodeLabel(None, [], [])] * n_nodes)
+            labels = [d.label for d in described]
+            if embed is not None and any(d.candidates for d in described):
+                labels = most_distinct([d.candidates for d in described], member_centroids(text_x, members_of, n_nodes),
+                                       embed)
             for node in range(n_nodes):
                 idx = np.flatnonzero(members_of == node)
                 sims = x[idx] @ centroids[node]
                 reps = [item_ids[i] for i in idx[np.argsort(-sims, kind="stable")[: cfg.n_representatives]]]
-                words = keywords[node]
+                label, words = labels[node], described[node].keywords or keywords[node]
                 rows.append({
                     "level": level,
                     "node_id": node,
                     "parent_id": int(parent[node]) if parent is not None else None,
-                    "label": ", ".join(words[:3]) if words else f"{level} {node}",
+                    "label": label or (", ".join(words[:3]) if words else f"{level} {node}"),
                     "keywords": words,
                     "size": int(len(idx)),
                     "representatives": reps,

@@ -1,7 +1,9 @@
 """User histories as time-ordered sequences of distinct items, and the batches the model reads.
 
 A history keeps each item once, at its first event, with the strongest event type seen for
-it (view < click < rating < purchase). Batches are right-aligned: the newest item sits in the
+it (view < click < rating < purchase < low rating). Ratings have a sign: a *low* rating
+(:func:`low_ratings`) gets its own code, so the model learns by itself how much such an item
+says about what comes next, and nothing downstream ever calls it liked (:func:`is_liked`). Batches are right-aligned: the newest item sits in the
 last column, so the short-term branch reads the last ``short_window`` columns.
 Pure NumPy/pandas; no torch here.
 """
@@ -16,7 +18,13 @@ import pandas as pd
 
 EVENT_TYPE_CODES = {"view": 1, "click": 2, "rating": 3, "purchase": 4}
 OTHER_EVENT_CODE = 5
-N_EVENT_CODES = 6  # 0 = padding
+LOW_RATING_CODE = 6  # a rating low on its scale or on the user's own: wins over every other code
+N_EVENT_CODES = 7  # 0 = padding
+
+LOW_SHARE_OF_SCALE = 0.4  # at most 40% of the scale's top is low (2 of 5 stars, 4 of 10)
+LOW_BELOW_OWN_MEAN_SD = 1.5  # or this many of the user's own SDs below their mean rating
+MIN_RATINGS_FOR_OWN_SCALE = 5  # users with fewer ratings are judged on the scale alone
+_SCALE_TOPS = (1.0, 5.0, 10.0, 100.0)
 
 _SECONDS_PER_DAY = 86400.0
 
@@ -53,23 +61,65 @@ class Sequences:
         return {uid: i for i, uid in enumerate(self.user_ids)}
 
 
+def rating_scale_top(values: npt.ArrayLike) -> float:
+    """The top of the rating scale values come from: the smallest of 1, 5, 10, 100 holding them
+    all (MovieLens' 0.5-5 stars -> 5), else their maximum. Fixed scales, so one user's ratings
+    are judged like the whole catalogue's."""
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    if len(arr) == 0:
+        return 5.0
+    top = float(arr.max())
+    return next((s for s in _SCALE_TOPS if top <= s), top)
+
+
+def low_ratings(events: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Which events are low ratings: ``rating`` events whose value is at most
+    :data:`LOW_SHARE_OF_SCALE` of the scale's top, or (for users with at least
+    :data:`MIN_RATINGS_FOR_OWN_SCALE` ratings) at least :data:`LOW_BELOW_OWN_MEAN_SD` of their
+    own standard deviations below their own mean, so a generous rater's 3 of 5 counts as low
+    too. Events without a value (views, purchases, live events) are never low."""
+    if "value" not in events or events.empty:
+        return np.zeros(len(events), dtype=bool)
+    value = pd.to_numeric(events["value"], errors="coerce").to_numpy(np.float64)
+    rated = (events["event_type"].astype(str).str.lower() == "rating").to_numpy() & np.isfinite(value)
+    if not rated.any():
+        return np.zeros(len(events), dtype=bool)
+    low = rated & (value <= LOW_SHARE_OF_SCALE * rating_scale_top(value[rated]) + 1e-9)
+    frame = pd.DataFrame({"user": events["user_id"].astype(str).to_numpy()[rated], "v": value[rated]})
+    stats = frame.groupby("user")["v"].agg(["mean", "std", "count"])
+    per = stats.reindex(frame["user"])
+    own = ((per["count"].to_numpy() >= MIN_RATINGS_FOR_OWN_SCALE) & (per["std"].fillna(0).to_numpy() > 0)
+           & (frame["v"].to_numpy() <= per["mean"].to_numpy() - LOW_BELOW_OWN_MEAN_SD * per["std"].fillna(0).to_numpy()))
+    low[np.flatnonzero(rated)[own]] = True
+    return low
+
+
+def is_liked(codes: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Which history entries may be called liked: all but low ratings (and padding)."""
+    c = np.asarray(codes)
+    return (c != LOW_RATING_CODE) & (c != 0)
+
+
 def build_sequences(events: pd.DataFrame, item_index: dict[str, int]) -> Sequences:
     """Turn raw events into per-user distinct-item sequences.
 
     Args:
-        events: Columns user_id, item_id, occurred_at (UTC), event_type. Events on items
-            missing from ``item_index`` are ignored.
+        events: Columns user_id, item_id, occurred_at (UTC), event_type, and value where
+            ratings have one (:func:`low_ratings`). Events on items missing from
+            ``item_index`` are ignored.
         item_index: item id -> row of the item matrix.
     """
     if events.empty:
         return Sequences([], np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     frame = events[["user_id", "item_id", "occurred_at", "event_type"]].copy()
+    frame["low"] = low_ratings(events)
     frame["item"] = frame["item_id"].map(item_index)
     frame = frame.dropna(subset=["item"])
     frame["item"] = frame["item"].astype(np.int64)
     ts = pd.to_datetime(frame["occurred_at"], utc=True)
     frame["days"] = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds() / _SECONDS_PER_DAY
-    frame["code"] = frame["event_type"].map(event_code).astype(np.int64)
+    frame["code"] = np.where(frame["low"], LOW_RATING_CODE, frame["event_type"].map(event_code)).astype(np.int64)
     grouped = frame.groupby(["user_id", "item"], sort=False).agg(days=("days", "min"), code=("code", "max"))
     grouped = grouped.reset_index().sort_values(["user_id", "days", "item"], kind="stable")
     users, starts = np.unique(grouped["user_id"].to_numpy(), return_index=True)

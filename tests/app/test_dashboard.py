@@ -73,6 +73,16 @@ def test_lab_interest_description_filters_the_list(built_app: Path) -> None:
     assert any("no item matches" in i.value for i in at.info)
 
 
+def test_lab_says_how_it_read_likes_and_dislikes(built_app: Path) -> None:
+    at = _app("pages/05_lab.py")
+    assert not any(c.value.startswith("Read as:") for c in at.caption)
+    at.text_input(key="lab.interest").input("loves yoga, hates coffee").run()
+    assert not at.exception
+    read = [c.value for c in at.caption if c.value.startswith("Read as:")]
+    assert len(read) == 1 and read[0].startswith("Read as: + yoga (≈ ") and "; - coffee (≈ " in read[0]
+    assert _titles(at)
+
+
 def test_picking_another_user_changes_the_list(built_app: Path) -> None:
     at = _app()
     picker = at.sidebar.selectbox(key="sidebar.user")

@@ -40,9 +40,9 @@ class ChatServer:
 
     def reply_text(self, body: dict[str, Any]) -> str:
         facts = body["messages"][-1]["content"]
-        if self.mode == "name":  # a new name per request: "Group aa", "Group ab", ...
-            n = len(self.requests) - 1
-            return f"Group {chr(97 + n // 26 % 26)}{chr(97 + n % 26)}"
+        if self.mode == "name":  # a name from the request's first descriptor: "Group camping"
+            keywords = json.loads(facts).get("keywords") or ["things"]
+            return f"Group {keywords[0]}"
         if self.mode == "fixed":
             return self.fixed_reply
         if self.mode == "echo":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recsys_core.config import HierarchyConfig
@@ -88,3 +89,67 @@ def test_keyword_labels_prefer_words_specific_to_a_cluster() -> None:
 def test_config_rejects_impossible_sizes() -> None:
     with pytest.raises(ValueError):
         HierarchyConfig(n_fine=3, n_themes=5)
+
+
+def _snapshot(titles: list[str], categories: list[str | None], events: pd.DataFrame):  # noqa: ANN202
+    from recsys_core.embeddings.features import text_only_features
+    from recsys_core.training import Snapshot
+
+    e = HashingEmbedder(128)
+    catalogue = pd.DataFrame({"item_id": [f"i{k:03d}" for k in range(len(titles))], "title": titles,
+                              "text": [None] * len(titles), "category": categories})
+    catalogue["embed_text"] = catalogue["title"]
+    text = e.encode(titles)
+
+    class Feats:
+        pass
+
+    feats = Feats()
+    feats.text = text  # type: ignore[attr-defined]
+    feats.features = text_only_features(text)  # type: ignore[attr-defined]
+    return Snapshot(1, catalogue, feats, events, e.encode)  # type: ignore[arg-type]
+
+
+def test_a_catalogue_without_events_or_text_beyond_titles_still_gets_a_hierarchy() -> None:
+    from recsys_core.config import RecsysConfig
+    from recsys_core.interests.sequences import build_sequences
+    from recsys_core.training import build_hierarchy
+
+    texts, _, _ = _items()
+    no_events = pd.DataFrame(columns=["user_id", "item_id", "occurred_at", "event_type"])
+    snap = _snapshot(texts, [None] * len(texts), no_events)
+    h = build_hierarchy(RecsysConfig(), snap, build_sequences(no_events, snap.item_index()))
+    assert h.space_info_["blocks"] == ["text"]
+    assert 2 <= h.n_themes <= h.n_fine // 3 + 1 and h.fine_of_item_.shape == (len(texts),)
+    assert all(isinstance(lbl, str) and lbl for lbl in h.nodes_["label"])
+    h2 = build_hierarchy(RecsysConfig(), snap, None)
+    np.testing.assert_array_equal(h.fine_of_item_, h2.fine_of_item_)
+
+
+def test_behaviour_and_categories_enter_the_hierarchy_and_the_blend_repeats_for_a_seed() -> None:
+    from recsys_core.config import RecsysConfig
+    from recsys_core.interests.sequences import build_sequences
+    from recsys_core.training import build_hierarchy
+
+    texts, ids, truth = _items()
+    rng = np.random.default_rng(0)
+    topics = sorted(set(truth))
+    rows = []
+    for u in range(300):  # each user stays inside one topic
+        topic = topics[u % len(topics)]
+        members = [k for k, t in enumerate(truth) if t == topic]
+        for step, k in enumerate(rng.choice(members, size=6, replace=False)):
+            rows.append((f"u{u}", f"i{k:03d}", pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(hours=step), "view"))
+    events = pd.DataFrame(rows, columns=["user_id", "item_id", "occurred_at", "event_type"])
+    snap = _snapshot(texts, [t.title() for t in truth], events)
+    seqs = build_sequences(events, snap.item_index())
+    a = build_hierarchy(RecsysConfig(seed=5), snap, seqs)
+    b = build_hierarchy(RecsysConfig(seed=5), snap, seqs)
+    assert set(a.space_info_["blocks"]) >= {"text", "collab"}
+    np.testing.assert_array_equal(a.item_vectors_, b.item_vectors_)
+    np.testing.assert_array_equal(a.fine_of_item_, b.fine_of_item_)
+    assert list(a.nodes_["label"]) == list(b.nodes_["label"])
+    assert a.score_against(truth, truth)["fine"].nmi > 0.8
+    # labels come from the shared category, not from title words
+    fine_labels = a.nodes_[a.nodes_["level"] == "fine"]["label"].tolist()
+    assert all(lbl.split(" · ")[0] in {t.title() for t in topics} for lbl in fine_labels)

@@ -1,0 +1,280 @@
+"""Labels that say what an interest's members share, from the fields that describe items.
+
+A *descriptor* is something several items can have in common:
+
+- a **category** label or path prefix (``"Comedy"``, ``"Kitchen"``, ``"Kitchen > Knives"``);
+- a **decade** for dated items (a year in the title such as ``"Heat (1995)"``, or a ``year``
+  attribute): ``"1990s"``;
+- a **word** of the title or description, lower-cased, alphabetic, not a stop word, found in at
+  least :data:`MIN_ITEMS_PER_WORD` items of the catalogue *and* of the node, so a proper name
+  that occurs in one or two titles never becomes a label; a token with a digit in it (a code
+  such as ``DCL-0055``, a size) is skipped whole.
+
+On equal scores a deeper category path wins ("Knives" over "Home" when every member has both).
+
+A node's label is built from its most characteristic descriptors: each scored by how much more
+common it is inside the node than in the catalogue (``share_in * log(share_in / share_all)``,
+the node's contribution to the descriptor's KL divergence), kept only when at least
+:data:`MIN_SHARE` of the members have it and it is at least :data:`MIN_LIFT` times as common
+as in the catalogue. Category descriptors come first (what the catalogue itself says), then the
+decade, then one word: ``"Horror · 1980s · dead"``. A node none of whose descriptors qualify
+keeps its top words, and one with nothing at all is called ``"fine 12"``.
+
+When the build can embed text, :func:`most_distinct` then lets each label grow by one more of
+its node's descriptors where that makes it clearly nearer its own members than any other
+node's (two "Drama · 1990s" nodes become "Drama · 1990s · war" and "Drama · 1990s · love").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from recsys_core.interests.item_space import category_tokens
+
+MIN_ITEMS_PER_WORD = 3  # a word in fewer items is a name or a code, not something members share
+MIN_SHARE = 0.25  # at least this share of a node's members must carry a descriptor it is named by
+MIN_LIFT = 1.5  # and it must be this many times as common in the node as in the catalogue
+MAX_CATEGORIES = 2
+_YEAR_IN_TITLE = re.compile(r"\((1[89]\d\d|20\d\d)\)\s*$")
+_SEGMENTS = re.compile(r"\s*(?:[|;>/»›\\])\s*")
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"(?u)\b[^\W\d_]{3,}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptors:
+    """Which items carry which descriptor.
+
+    Attributes:
+        names: Display form of each descriptor (``"Comedy"``, ``"1990s"``, ``"knife"``).
+        kinds: ``"category"``, ``"decade"`` or ``"word"`` per descriptor.
+        keys: Matching key per descriptor (a category token keeps its path: ``"home > kitchen"``).
+        matrix: ``(n_items, n_descriptors)`` binary CSR matrix.
+    """
+
+    names: list[str]
+    kinds: list[str]
+    keys: list[str]
+    matrix: Any
+
+    @property
+    def n_items(self) -> int:
+        return int(self.matrix.shape[0])
+
+
+def year_of(title: object, attributes: object = None) -> int | None:
+    """The year of a dated item: a ``year`` attribute, else a ``(1995)`` at the end of the title."""
+    if isinstance(attributes, dict):
+        y = attributes.get("year")
+        try:
+            if y is not None and 1800 <= int(y) <= 2100:
+                return int(y)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(title, str) and (m := _YEAR_IN_TITLE.search(title.strip())):
+        return int(m.group(1))
+    return None
+
+
+def _display_category(token: str, spelled: dict[str, str]) -> str:
+    """The last segment of a path token, in the catalogue's own spelling."""
+    last = token.rsplit(" > ", 1)[-1]
+    return spelled.get(last, last.title())
+
+
+def item_descriptors(
+    titles: list[Any], texts: list[Any], categories: list[Any], years: list[int | None] | None = None,
+) -> Descriptors:
+    """The descriptors of every item (see the module docstring)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    n = len(titles)
+    keys: list[str] = []
+    names: list[str] = []
+    kinds: list[str] = []
+    index: dict[tuple[str, str], int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+
+    def add(item: int, kind: str, key: str, name: str) -> None:
+        col = index.get((kind, key))
+        if col is None:
+            col = index[(kind, key)] = len(keys)
+            keys.append(key)
+            names.append(name)
+            kinds.append(kind)
+        rows.append(item)
+        cols.append(col)
+
+    spelled: dict[str, str] = {}  # the catalogue's own spelling of each label / path segment
+    for cat in categories:
+        if isinstance(cat, str):
+            for part in _SEGMENTS.split(cat):
+                if part.strip():
+                    spelled.setdefault(part.strip().lower(), part.strip())
+    word_items: dict[str, set[int]] = {}
+    for i in range(n):
+        for token in category_tokens(categories[i]):
+            add(i, "category", token, _display_category(token, spelled))
+        year = years[i] if years is not None else year_of(titles[i])
+        if year is not None:
+            decade = year // 10 * 10
+            add(i, "decade", str(decade), f"{decade}s")
+        words: set[str] = set()
+        for field in (titles[i], texts[i]):
+            if isinstance(field, str):  # a token with a digit is a code or a number ("DCL-0055"), skipped whole
+                words.update(w.lower() for tok in field.split() if not _DIGIT.search(tok) for w in _WORD.findall(tok))
+        for w in words - ENGLISH_STOP_WORDS:
+            word_items.setdefault(w, set()).add(i)
+    category_words = {k for k, kind in zip(keys, kinds, strict=True) if kind == "category"}
+    for w in sorted(word_items):
+        members = word_items[w]
+        if len(members) >= MIN_ITEMS_PER_WORD and w not in category_words:
+            for i in sorted(members):
+                add(i, "word", w, w)
+    matrix = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(keys)))
+    matrix.data[:] = 1.0
+    return Descriptors(names, kinds, keys, matrix)
+
+
+def node_descriptor_scores(
+    desc: Descriptors, members_of: npt.ArrayLike, n_nodes: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Per node and descriptor: (score, share of members, lift over the catalogue, member counts)."""
+    from scipy.sparse import csr_matrix
+
+    members = np.asarray(members_of, dtype=np.int64)
+    n = desc.n_items
+    assign = csr_matrix((np.ones(n, np.float64), (members, np.arange(n))), shape=(n_nodes, n))
+    counts = np.asarray((assign @ desc.matrix).todense(), dtype=np.float64)  # (n_nodes, n_desc)
+    sizes = np.bincount(members, minlength=n_nodes).astype(np.float64)
+    share_in = counts / np.maximum(sizes[:, None], 1.0)
+    share_all = np.asarray(desc.matrix.sum(axis=0), dtype=np.float64).ravel() / max(n, 1)
+    lift = share_in / np.maximum(share_all[None, :], 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(share_in > 0, share_in * np.log(np.maximum(lift, 1e-12)), 0.0)
+    return score, share_in, lift, counts.astype(np.int64)
+
+
+def _related_paths(a: str, b: str) -> bool:
+    """One category token is a path prefix of the other (``home`` and ``home > kitchen``)."""
+    return a == b or a.startswith(b + " > ") or b.startswith(a + " > ")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLabel:
+    """A node's label by the rule (None when no descriptor qualifies), its keywords (best-scored
+    descriptors of any kind, for search and the LLM's prompt), and the candidate labels
+    :func:`most_distinct` may choose from instead: the rule's label extended by one more of
+    the node's characteristic descriptors."""
+
+    label: str | None
+    keywords: list[str]
+    candidates: list[str]
+
+
+def _words(name: str) -> set[str]:
+    """Lower-case words of a name, a trailing plural "s" dropped ("Books" and "book" are one word)."""
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in _WORD.findall(name.lower())}
+
+
+def _join(desc: Descriptors, chosen: list[int]) -> str:
+    order = {"category": 0, "decade": 1, "word": 2}
+    return " · ".join(desc.names[j] for j in sorted(chosen, key=lambda j: order[desc.kinds[j]]))
+
+
+def descriptor_labels(
+    desc: Descriptors, members_of: npt.ArrayLike, n_nodes: int, n_keywords: int = 4, n_extensions: int = 8,
+) -> list[NodeLabel]:
+    """Per node, its :class:`NodeLabel`.
+
+    The label joins the qualifying descriptors (module docstring) with " · ": at most
+    :data:`MAX_CATEGORIES` categories (never a path and its own prefix), one decade and one
+    word. The candidates add one of the node's ``n_extensions`` best-scored other descriptors
+    (a word must still be carried by :data:`MIN_ITEMS_PER_WORD` members).
+    """
+    if desc.matrix.shape[1] == 0:
+        return [NodeLabel(None, [], []) for _ in range(n_nodes)]
+    score, share_in, lift, counts = node_descriptor_scores(desc, members_of, n_nodes)
+    kinds = np.array(desc.kinds)
+    depth = np.array([k.count(" > ") if kind == "category" else 0 for k, kind in zip(desc.keys, desc.kinds, strict=True)])
+    word_ok = (kinds != "word") | (counts >= MIN_ITEMS_PER_WORD)
+    out: list[NodeLabel] = []
+    for node in range(n_nodes):
+        order = np.lexsort((np.arange(score.shape[1]), -depth, -np.round(score[node], 12)))
+        good = [j for j in order if score[node, j] > 0 and word_ok[node, j]]
+        keywords = [desc.names[j] for j in good[:n_keywords]]
+        qualifying = [j for j in good if share_in[node, j] >= MIN_SHARE and lift[node, j] >= MIN_LIFT]
+        chosen: list[int] = []
+        for kind, limit in (("category", MAX_CATEGORIES), ("decade", 1), ("word", 1)):
+            picked = 0
+            for j in qualifying:
+                if picked >= limit:
+                    break
+                if desc.kinds[j] != kind:
+                    continue
+                if kind == "category" and any(_related_paths(desc.keys[j], desc.keys[c]) for c in chosen
+                                              if desc.kinds[c] == "category"):
+                    continue
+                if any(_words(desc.names[j]) & _words(desc.names[c]) for c in chosen):
+                    continue  # "Books · book" says nothing twice
+                chosen.append(j)
+                picked += 1
+        label = _join(desc, chosen) if chosen else None
+        candidates = [label] if label else []
+        for j in good[:n_extensions]:
+            if j in chosen or any(_words(desc.names[j]) & _words(desc.names[c]) for c in chosen) or len(chosen) >= 4:
+                continue
+            if desc.kinds[j] == "decade" and any(desc.kinds[c] == "decade" for c in chosen):
+                continue
+            if desc.kinds[j] == "category" and any(_related_paths(desc.keys[j], desc.keys[c]) for c in chosen
+                                                   if desc.kinds[c] == "category"):
+                continue
+            candidates.append(_join(desc, [*chosen, j]))
+        out.append(NodeLabel(label, keywords, candidates))
+    return out
+
+
+def most_distinct(
+    candidates: list[list[str]], centroids: npt.ArrayLike, embed: Callable[[list[str]], npt.NDArray[np.float32]],
+) -> list[str | None]:
+    """Per node, the candidate that sits most clearly nearer its own members than any other
+    node's: the largest ``cos(name, own centroid) - max cos(name, other centroid)`` in the
+    sentence encoder's space (``centroids``: the members' mean text vectors). The first
+    candidate (the rule's label) wins ties, so a label only grows when that tells nodes
+    apart. No two nodes get the same label (the clearer node keeps it, the other takes its
+    next best). None for a node without candidates."""
+    cents = np.asarray(centroids, dtype=np.float32)
+    cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    unique = sorted({c for cc in candidates for c in cc})
+    if not unique:
+        return [None] * len(candidates)
+    vecs = np.asarray(embed(unique), dtype=np.float32)
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    sims = vecs @ cents.T
+    row = {c: k for k, c in enumerate(unique)}
+    ranked: list[list[tuple[float, int, str]]] = []  # per node: (margin, candidate position, label), best first
+    for node, cands in enumerate(candidates):
+        s = sims[[row[c] for c in cands]] if cands else np.zeros((0, sims.shape[1]), np.float32)
+        others = np.delete(s, node, axis=1)
+        margin = s[:, node] - (others.max(axis=1) if others.shape[1] else 0.0)
+        ranked.append(sorted(((float(m), k, c) for k, (m, c) in enumerate(zip(margin, cands, strict=True))),
+                             key=lambda t: (-t[0], t[1])))  # equal margins: the earlier candidate
+    # no two nodes share a label: the node whose best label is clearest takes it, the others
+    # their next best; a node left with none takes its best label marked with its number
+    out: list[str | None] = [None] * len(candidates)
+    taken: set[str] = set()
+    for node in sorted(range(len(candidates)), key=lambda i: -(ranked[i][0][0] if ranked[i] else -np.inf)):
+        if not ranked[node]:
+            continue
+        free = [c for _, _, c in ranked[node] if c not in taken]
+        out[node] = free[0] if free else f"{ranked[node][0][2]} ({node})"
+        taken.add(out[node])  # type: ignore[arg-type]
+    return out
