@@ -10,6 +10,7 @@ from pages._shared import (
     engine,
     events_key,
     interest_map,
+    md,
     require_model,
     seed_widget,
     selected_user,
@@ -64,7 +65,7 @@ selected = [s for s in selected if s in set(imap.items["item_id"])]
 if selected:
     items, counts, keywords = eng.describe_items(selected)
     st.subheader(f"{len(items)} selected items")
-    st.markdown("**Top keywords:** " + ", ".join(keywords))
+    st.markdown("**Top keywords:** " + ", ".join(md(k) for k in keywords))
     a, b = st.columns([1, 2])
     a.dataframe(counts, hide_index=True, width="stretch")
     b.dataframe(items, hide_index=True, width="stretch", height=320)

@@ -10,6 +10,7 @@ from pages._shared import (
     as_of_picker,
     engine,
     events_key,
+    md,
     require_model,
     selected_user,
     user_interests,
@@ -21,7 +22,7 @@ from recsys_core.viz import build_gate_curve, build_interest_sunburst, build_tim
 eng = engine()
 version = require_model(eng)
 user = selected_user()
-st.title(f"User explorer: {user}" if user else "User explorer")
+st.title(f"User explorer: {md(user)}" if user else "User explorer")
 if version is None or user is None:
     st.stop()
 
@@ -34,7 +35,7 @@ events = user_timeline(eng, version, user, True, events_key(), as_of)
 shares = user_interests(eng, version, user, True, events_key(), as_of)
 profile = eng.profile_text(user)
 if profile:
-    st.markdown(f"> {profile}")
+    st.markdown(f"> {md(profile)}")
 if state.cold_start:
     st.info("No usable history: " + ("recommendations come from the profile text." if state.cold_start == "profile"
                                      else "recommendations are the most popular items."))

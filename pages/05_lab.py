@@ -11,6 +11,7 @@ from pages._shared import (
     as_of_picker,
     bump_events_key,
     engine,
+    md,
     require_model,
     selected_user,
     set_params,
@@ -23,7 +24,7 @@ from recsys_core.viz import build_score_split
 
 eng = engine()
 user = selected_user()
-st.title(f"Recommendation lab: {user}" if user else "Recommendation lab")
+st.title(f"Recommendation lab: {md(user)}" if user else "Recommendation lab")
 if require_model(eng) is None or user is None:
     st.stop()
 

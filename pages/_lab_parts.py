@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages._shared import LAST_LIST
+from pages._shared import LAST_LIST, md
 from recsys_core.compare import diff_lists
 from recsys_core.lab_settings import LabSettings
 
@@ -82,11 +82,11 @@ def show_what_moved(user: str, recs: RecommendationList) -> None:
         titles = {r.item_id: r.title for r in recs.items}
         parts = []
         if change.new:
-            parts.append("**New:** " + ", ".join(titles[i] for i in change.new))
+            parts.append("**New:** " + ", ".join(md(titles[i]) for i in change.new))
         if change.dropped:
             parts.append(f"**Dropped:** {len(change.dropped)} item(s)")
         if change.moves:
-            parts.append("**Moved:** " + ", ".join(f"{titles[i][:28]} {a}→{b}" for i, (a, b) in change.moves.items()))
+            parts.append("**Moved:** " + ", ".join(f"{md(titles[i][:28])} {a}→{b}" for i, (a, b) in change.moves.items()))
         st.success("  \n".join(parts), icon=":material/compare_arrows:")
     if not last or last[1] != ids or last[0] != user:
         st.session_state[LAST_LIST] = (user, ids)
@@ -96,7 +96,7 @@ def show_reading(slot: DeltaGenerator, recs: RecommendationList) -> None:
     """Under the interest box: the liked (+) and disliked (-) parts the engine read from it,
     each with the interests nearest it, so a misread description is seen before the list."""
     if recs.interest_reading is not None:
-        slot.caption(f"Read as: {recs.interest_reading.summary()}")
+        slot.caption(f"Read as: {md(recs.interest_reading.summary())}")
 
 
 def draw_card(r: Recommendation) -> DeltaGenerator:
@@ -104,7 +104,7 @@ def draw_card(r: Recommendation) -> DeltaGenerator:
     slot under it for :func:`fill_explanation` (filled after the whole list is drawn)."""
     with st.container(border=True):
         head, score = st.columns([4, 1])
-        head.markdown(f"**{r.rank}. {r.title}**  \n:gray[{r.fine_label} · {r.theme_label}]")
+        head.markdown(f"**{r.rank}. {md(r.title)}**  \n:gray[{md(r.fine_label)} · {md(r.theme_label)}]")
         total = max(abs(r.long_part) + abs(r.short_part), 1e-9)
         score.markdown(f"<div style='text-align:right'><b>{r.score:.3f}</b><br><span style='font-size:12px;"
                        f"color:#1f5f8b'>long {abs(r.long_part) / total:.0%}</span> · <span style='font-size:12px;"
@@ -124,7 +124,7 @@ def fill_explanation(eng: RecsysEngine, recs: RecommendationList, r: Recommendat
                      settings: LabSettings) -> None:
     """A card's explanation, streamed into its slot as it is written, then its badge and evidence
     (only the evidence when explanations are off)."""
-    evidence = ", ".join(f"{e.title} ({e.weight:.0%})" for e in r.evidence) or "no history items"
+    evidence = ", ".join(f"{md(e.title)} ({e.weight:.0%})" for e in r.evidence) or "no history items"
     if not settings.explain:
         slot.caption(f"Evidence: {evidence}")
         return
@@ -132,12 +132,12 @@ def fill_explanation(eng: RecsysEngine, recs: RecommendationList, r: Recommendat
 
     def stream(piece: str) -> None:
         pieces.append(piece)
-        slot.markdown("".join(pieces) + " ▌")
+        slot.markdown(md("".join(pieces)) + " ▌")  # unchecked text: never read as Markdown
 
     e = eng.explanations.explain_item(recs, r, settings.active_interest, settings.simulated, on_token=stream)
     cf = e.check.counterfactual
     drop = f" · score drops {cf['drop_share']:.0%} without the cited items" if cf else ""
-    slot.markdown(f"{e.text}  \n{_badge(e)} :gray[Evidence: {evidence}{drop}]")
+    slot.markdown(f"{md(e.text)}  \n{_badge(e)} :gray[Evidence: {evidence}{drop}]")
 
 
 def compare_presets(eng: RecsysEngine, user: str, presets: dict[str, dict[str, object]], view: LabSettings) -> None:
@@ -157,7 +157,7 @@ def compare_presets(eng: RecsysEngine, user: str, presets: dict[str, dict[str, o
     shared = {r.item_id for r in la.items} & {r.item_id for r in lb.items}
     left, right = st.columns(2)
     for col, lst, label in ((left, la, pa), (right, lb, pb)):
-        col.markdown(f"**{label}**")
+        col.markdown(f"**{md(label)}**")
         col.dataframe(pd.DataFrame({"rank": [r.rank for r in lst.items], "title": [r.title for r in lst.items],
                                     "in both": [r.item_id in shared for r in lst.items]}),
                       hide_index=True, width="stretch")

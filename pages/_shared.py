@@ -8,6 +8,7 @@ rerun.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -39,6 +40,14 @@ _run_through_the_app_frame()
 SELECTED_USER = "selected_user"
 BUILD_KEY = "build_key"
 LAST_LIST = "lab.last_list"  # item ids of the list shown before the last change
+_MD_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$])")
+
+
+def md(text: object) -> str:
+    """Text from the data or a model, shown as typed inside Markdown: every character Markdown
+    or Streamlit reads as syntax (links, images, emphasis, ``:red[...]`` directives, HTML,
+    autolinked addresses) is escaped, so an imported title cannot fetch an image or draw a link."""
+    return _MD_SYNTAX.sub(r"\\\1", str(text))
 USER_PARAM = "user"
 
 T = TypeVar("T")

@@ -260,6 +260,17 @@ def prepare_interactions(
         + " as a timestamp (expected ISO-8601 such as 2026-03-01T12:00:00Z, or Unix seconds)",
         limit,
     )
+    # An event dated after tomorrow cannot have happened: one such row would become "now" for
+    # its user and move the data's clock for everyone (live events' default time, data-end).
+    tomorrow = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=2)
+    future = out["occurred_at"].notna() & (out["occurred_at"] >= tomorrow)
+    problems += _row_problems(
+        table.name,
+        future,
+        cols["timestamp"],
+        raw_ts.map(lambda v: repr(v[:40])) + f" is in the future (after {tomorrow - pd.Timedelta(days=1):%Y-%m-%d})",
+        limit,
+    )
     if "value" in cols:
         raw_value = frame[cols["value"]].astype(str).str.strip()
         value = pd.to_numeric(raw_value.where(raw_value != ""), errors="coerce")

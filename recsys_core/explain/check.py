@@ -17,7 +17,10 @@ from recsys_core.explain.prompts import EXAMPLE_TAILS
 
 _WORD = re.compile(r"[a-z0-9]+")
 _QUOTED = re.compile(r"\"([^\"]{2,120})\"|“([^”]{2,120})”")
-_LINK = re.compile(r"https?://|www\.|\b[\w.-]+\.(?:com|net|org|io|ru|xyz|example)\b|@\w", re.IGNORECASE)
+# a scheme, "www.", any dotted host name ("bit.ly", "evil.shop", "deals.co.uk"), an IP address, a
+# protocol-relative "//host", a Markdown link or image, or an @handle: an explanation needs none
+_LINK = re.compile(r"[a-z][a-z0-9+.-]*://|www\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}\b|\b\d{1,3}(?:\.\d{1,3}){3}\b"
+                   r"|(?<![\w:])//\w|\]\(|!\[|@\w", re.IGNORECASE)
 _YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
 MAX_WORDS = 60
 COPY_NGRAM = 5  # this many words in a row from a prompt example, not in the facts, is a copy

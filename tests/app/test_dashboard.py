@@ -33,7 +33,7 @@ def _titles(at: AppTest) -> list[str]:
     for md in at.markdown:
         m = re.match(r"\*\*(\d+)\. (.+?)\*\*", md.value)
         if m:
-            found.append(m.group(2))
+            found.append(re.sub(r"\\(.)", r"\1", m.group(2)))  # titles are shown Markdown-escaped
     return found
 
 
@@ -78,7 +78,7 @@ def test_lab_says_how_it_read_likes_and_dislikes(built_app: Path) -> None:
     assert not any(c.value.startswith("Read as:") for c in at.caption)
     at.text_input(key="lab.interest").input("loves yoga, hates coffee").run()
     assert not at.exception
-    read = [c.value for c in at.caption if c.value.startswith("Read as:")]
+    read = [re.sub(r"\\(.)", r"\1", c.value) for c in at.caption if c.value.startswith("Read as:")]
     assert len(read) == 1 and read[0].startswith("Read as: + yoga (≈ ") and "; - coffee (≈ " in read[0]
     assert _titles(at)
 
@@ -185,3 +185,18 @@ def test_a_hand_edited_link_with_bad_values_falls_back_to_defaults(built_app: Pa
         assert not bad.exception and bad.selectbox(key=f"{key}.kind").value == "next-visit"
         dated = _app(page, user=user, asof="2026-03-01")
         assert not dated.exception and dated.selectbox(key=f"{key}.kind").value == "date"
+
+
+def test_titles_from_the_data_are_shown_as_text_not_markdown(built_app: Path) -> None:
+    import duckdb
+
+    hostile = "Tin ![x](http://198.51.100.7/b.png) [free gift](http://evil.example/c) :red[ALERT] **bold**"
+    with duckdb.connect(str(built_app)) as con:
+        con.execute("UPDATE items SET title = ? || ' ' || item_id", [hostile])
+    at = _app("pages/05_lab.py")
+    shown = [m.value for m in at.markdown]
+    assert any("free gift" in v for v in shown)
+    for v in shown:  # every piece of syntax arrives escaped: no image, no link, no colour, no bold
+        for raw in ("![x](", "[free gift](", ":red[", "**bold**"):
+            assert raw not in v, v
+    assert _titles(at) and all(t.startswith(hostile) for t in _titles(at))

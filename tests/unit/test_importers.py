@@ -155,6 +155,14 @@ def test_unparseable_timestamp_names_row_and_column(loaded: Store, tmp_path: Pat
     assert "events.csv, row 4, column 'timestamp'" in str(err)
 
 
+def test_an_event_dated_in_the_future_is_refused_with_its_row(loaded: Store, tmp_path: Path) -> None:
+    before = snapshot(loaded)
+    bad = EVENTS_CSV + "8,A1,2090-01-01T00:00:00Z,view,,\n"
+    err = refused(loaded, interactions=write(tmp_path / "events.csv", bad))
+    assert "events.csv, row 4, column 'timestamp': '2090-01-01T00:00:00Z' is in the future" in str(err)
+    assert snapshot(loaded) == before
+
+
 def test_interaction_naming_an_unknown_item(loaded: Store, tmp_path: Path) -> None:
     bad = EVENTS_CSV + "8,NOPE,2026-01-05T00:00:00Z,view,,\n"
     err = refused(loaded, interactions=write(tmp_path / "events.csv", bad))

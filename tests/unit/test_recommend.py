@@ -192,3 +192,19 @@ def test_out_of_range_arguments_are_refused(built_engine: Engine) -> None:
         built_engine.recommend(user, n=-3)
     with pytest.raises(ValueError, match="diversity"):
         built_engine.recommend(user, diversity=2.0)
+
+
+def test_an_event_time_no_event_can_have_is_refused_and_nothing_is_written(built_engine) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from recsys_core.errors import InvalidArgumentError
+
+    with built_engine.store.cursor() as cur:
+        before = cur.execute("SELECT count(*) FROM live_events").fetchall()[0][0]
+        user, item = cur.execute("SELECT user_id, item_id FROM interactions LIMIT 1").fetchall()[0]
+    for bad in (dt.datetime(2999, 1, 1), dt.datetime(1850, 1, 1)):
+        with pytest.raises(InvalidArgumentError, match="event time must be between"):
+            built_engine.record_event(str(user), str(item), at=bad)
+    with built_engine.store.cursor() as cur:
+        assert cur.execute("SELECT count(*) FROM live_events").fetchall()[0][0] == before
+    assert built_engine.recommend(str(user), n=3).items  # the user is still served
