@@ -8,12 +8,12 @@ every such error into the template text, so no backend failure reaches a page.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -185,6 +185,47 @@ def _quote_tokens(llm: Any, model_path: Path) -> list[int]:
     return tokens
 
 
+_CHUNK = 4096
+
+
+def _limit(conn: http.client.HTTPConnection, deadline: float) -> None:
+    """Let the next socket read wait only as long as the deadline leaves; past it, time out."""
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    if conn.sock is not None:
+        conn.sock.settimeout(left)
+
+
+def _read_all(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The whole body, a chunk at a time, each read bounded by what is left of the deadline."""
+    chunks: list[bytes] = []
+    while True:
+        _limit(conn, deadline)
+        chunk = resp.read1(_CHUNK)
+        if not chunk:
+            if resp.length:  # the server closed with bytes still owed
+                raise http.client.IncompleteRead(b"".join(chunks), resp.length)
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _lines(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, deadline: float) -> Iterator[bytes]:
+    """Lines of a streamed body, each read bounded by the deadline (a line that never ends
+    times out instead of holding the explanation)."""
+    pending = b""
+    while True:
+        _limit(conn, deadline)
+        chunk = resp.read1(_CHUNK)
+        if not chunk:
+            if pending:
+                yield pending
+            return
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from complete
+
+
 class OpenAICompatibleBackend:
     """Any server speaking the OpenAI chat-completions protocol (Ollama, vLLM, llama.cpp's
     server, hosted APIs). Streams when asked for tokens; plain JSON replies are accepted too."""
@@ -198,39 +239,41 @@ class OpenAICompatibleBackend:
         self.url = config.endpoint_url.rstrip("/") + "/chat/completions"
         self.model = config.endpoint_model
 
-    def _request(self, messages: list[dict[str, str]], max_tokens: int, timeout: float, stream: bool) -> Any:
+    def _chat(self, messages: list[dict[str, str]], max_tokens: int, timeout: float,
+              on_token: OnToken | None) -> str:
+        """One chat request under a hard deadline: ``timeout`` bounds the whole exchange
+        (connecting, waiting, and reading however slowly the server trickles its bytes), not
+        each socket read."""
+        deadline = time.perf_counter() + timeout
         body = json.dumps({"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                           "temperature": self.config.temperature, "stream": stream}).encode("utf-8")
+                           "temperature": self.config.temperature, "stream": on_token is not None}).encode("utf-8")
         headers = {"Content-Type": "application/json"}
         if self.config.endpoint_key:
             headers["Authorization"] = f"Bearer {self.config.endpoint_key}"
-        req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        parts = urllib.parse.urlsplit(self.url)
+        conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = conn_type(parts.hostname or "localhost", parts.port, timeout=timeout)
         try:
-            return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 - the analyst's configured URL
-        except urllib.error.HTTPError as exc:
-            raise LLMError(f"http {exc.code}", str(exc.reason)) from exc
-        except TimeoutError as exc:
-            raise LLMError("timeout", f"no answer within {timeout:.1f} s") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise LLMError("unreachable", str(getattr(exc, "reason", exc))) from exc
-
-    def _chat(self, messages: list[dict[str, str]], max_tokens: int, timeout: float,
-              on_token: OnToken | None) -> str:
-        deadline = time.perf_counter() + timeout
-        resp = self._request(messages, max_tokens, timeout, stream=on_token is not None)
-        try:
-            with resp:
+            try:
+                conn.request("POST", parts.path + (f"?{parts.query}" if parts.query else ""), body, headers)
+                _limit(conn, deadline)
+                resp = conn.getresponse()
+                if resp.status >= 400:
+                    raise LLMError(f"http {resp.status}", resp.reason)
                 if "text/event-stream" in resp.headers.get("Content-Type", ""):
-                    text = "".join(self._read_stream(resp, deadline, on_token))
+                    text = "".join(self._read_stream(_lines(conn, resp, deadline), on_token))
                 else:
-                    raw = resp.read()
-                    if time.perf_counter() > deadline:
-                        raise LLMError("timeout", f"no full answer within {timeout:.1f} s")
-                    text = self._parse_reply(raw)
+                    text = self._parse_reply(_read_all(conn, resp, deadline))
                     if on_token is not None and text:
                         on_token(text)
-        except TimeoutError as exc:
-            raise LLMError("timeout", f"no full answer within {timeout:.1f} s") from exc
+            except TimeoutError as exc:
+                raise LLMError("timeout", f"no full answer within {timeout:.1f} s") from exc
+            except http.client.IncompleteRead as exc:  # the server stopped short of its Content-Length
+                raise LLMError("unreachable", f"the reply broke off after {len(exc.partial)} bytes") from exc
+            except (http.client.HTTPException, OSError) as exc:
+                raise LLMError("unreachable", str(getattr(exc, "reason", exc)) or type(exc).__name__) from exc
+        finally:
+            conn.close()
         if not text.strip():
             raise LLMError("empty reply")
         return text
@@ -247,11 +290,9 @@ class OpenAICompatibleBackend:
         return content
 
     @staticmethod
-    def _read_stream(resp: Any, deadline: float, on_token: OnToken | None) -> Iterator[str]:
-        for line in resp:
-            if time.perf_counter() > deadline:
-                raise LLMError("timeout", "the stream did not finish in time")
-            line = line.decode("utf-8", "replace").strip()
+    def _read_stream(lines: Iterator[bytes], on_token: OnToken | None) -> Iterator[str]:
+        for raw_line in lines:
+            line = raw_line.decode("utf-8", "replace").strip()
             if not line.startswith("data:"):
                 continue
             payload = line[5:].strip()

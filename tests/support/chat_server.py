@@ -17,7 +17,9 @@ class ChatServer:
     """``mode``: "ok" (a reply built from the request's facts), "obedient" (follows any
     instruction found in the facts, like a gullible model), "slow", "500", "malformed",
     "empty", "name" (a new name per naming request), "fixed" (always ``fixed_reply``), "echo"
-    (a naming request's first example back). ``requests`` keeps every request body."""
+    (a naming request's first example back), "trickle" (the reply one byte per ``delay``),
+    "short" (fewer bytes than its Content-Length, then the connection closes), "endless-line"
+    (an event stream whose first line never ends). ``requests`` keeps every request body."""
 
     def __init__(self) -> None:
         self.mode = "ok"
@@ -60,6 +62,34 @@ class ChatServer:
             h.send_response(500)
             h.end_headers()
             h.wfile.write(b"internal error")
+            return
+        if self.mode in ("trickle", "short"):  # a reply one byte per `delay`; or one shorter than it says
+            payload = json.dumps({"choices": [{"message": {"role": "assistant",
+                                                           "content": self.reply_text(body)}}]}).encode()
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(payload) + (50 if self.mode == "short" else 0)))
+            h.end_headers()
+            for k in range(len(payload)):
+                if self.mode == "trickle":
+                    time.sleep(self.delay)
+                try:
+                    h.wfile.write(payload[k:k + 1])
+                    h.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+            return
+        if self.mode == "endless-line":  # an event stream whose first line never ends
+            h.send_response(200)
+            h.send_header("Content-Type", "text/event-stream")
+            h.end_headers()
+            for _ in range(400):
+                time.sleep(self.delay)
+                try:
+                    h.wfile.write(b"x")
+                    h.wfile.flush()
+                except OSError:
+                    return
             return
         if self.mode == "malformed":
             payload = b'{"choices": [{"message": '

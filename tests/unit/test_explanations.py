@@ -155,6 +155,28 @@ def test_endpoint_failures_fall_back_to_the_template(endpoint_engine: Engine, se
     assert e.check.passed and e.text.startswith("Because")
 
 
+@pytest.mark.parametrize("mode", ["trickle", "endless-line"])
+def test_the_endpoint_timeout_is_a_deadline_not_a_per_read_limit(endpoint_engine: Engine, server: ChatServer,
+                                                                 mode: str) -> None:
+    server.mode, server.delay = mode, 0.05  # a byte every 50 ms: every read is quick, the whole is not
+    recs = endpoint_engine.recommend(_user(endpoint_engine), n=1)
+    t0 = time.perf_counter()
+    e = endpoint_engine.explanations.explain_item(recs, recs.items[0], use_cache=False,
+                                                  on_token=(lambda piece: None) if mode == "endless-line" else None)
+    assert time.perf_counter() - t0 < 2.5  # the 1 s timeout holds
+    assert e.source == "template" and e.fallback_reason == "timeout"
+
+
+def test_a_reply_that_breaks_off_rests_the_endpoint_like_a_timeout(endpoint_engine: Engine,
+                                                                   server: ChatServer) -> None:
+    server.mode = "short"
+    recs = endpoint_engine.recommend(_user(endpoint_engine), n=2)
+    explanations = endpoint_engine.explanations.explain(recs, use_cache=False)
+    assert explanations[0].fallback_reason == "unreachable"
+    assert explanations[1].fallback_reason and explanations[1].fallback_reason.startswith("skipped")
+    assert len(server.requests) == 1
+
+
 def test_after_a_timeout_the_endpoint_rests_and_failures_are_not_cached(endpoint_engine: Engine,
                                                                          server: ChatServer) -> None:
     server.mode = "slow"
