@@ -4,6 +4,7 @@ dropping a disliked concept's items while a plain description ranks exactly as b
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import numpy as np
@@ -219,4 +220,5 @@ def test_the_lab_says_how_it_read_the_description() -> None:
     reading = read_description("Loves suspense films, hates romance")
     show_reading(slot, RecommendationList("U1", 0.5, 0.5, (), interest_reading=reading))  # type: ignore[arg-type]
     show_reading(slot, RecommendationList("U1", 0.5, 0.5, ()))  # type: ignore[arg-type]
-    assert slot.captions == ["Read as: + suspense films; - romance"]
+    assert len(slot.captions) == 1  # shown Markdown-escaped: the reading is text from the analyst
+    assert re.sub(r"\\(.)", r"\1", slot.captions[0]) == "Read as: + suspense films; - romance"
