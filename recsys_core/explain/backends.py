@@ -116,22 +116,30 @@ class LocalLlamaBackend:
 
     def _generate(self, prompt: str, max_tokens: int, timeout: float, on_token: OnToken | None,
                   quotes: bool = True) -> str:
+        """Generate under one deadline that also covers waiting for another generation. A
+        first token that only arrives after the deadline means the machine is too busy to
+        write in time (reading the prompt cannot be interrupted): that is "overloaded", which
+        rests the backend, unlike a sentence that merely ran long ("timeout")."""
+        started = time.perf_counter()
         if not self._lock.acquire(timeout=timeout):
             raise LLMError("busy", "another explanation was being written")
         try:
+            loading = time.perf_counter()
             llm = self._load()  # about 1 s, once per process; not part of the answer's time limit
-            deadline = time.perf_counter() + timeout
+            deadline = started + timeout + (time.perf_counter() - loading)
             pieces: list[str] = []
             stream = llm(prompt, max_tokens=max_tokens, temperature=self.config.temperature,
                          stop=_STOPS, stream=True, logits_processor=None if quotes else self._sentence_rules())
             try:
                 for chunk in stream:
                     piece = chunk["choices"][0]["text"]
+                    if time.perf_counter() > deadline:
+                        if not pieces:
+                            raise LLMError("overloaded", f"the first word came after the {timeout:.1f} s limit")
+                        raise LLMError("timeout", f"no full answer within {timeout:.1f} s")
                     pieces.append(piece)
                     if on_token is not None and piece:
                         on_token(piece)
-                    if time.perf_counter() > deadline:
-                        raise LLMError("timeout", f"no full answer within {timeout:.1f} s")
             finally:
                 stream.close()
             return "".join(pieces)

@@ -5,7 +5,8 @@ version) -> the LLM under a timeout -> tidy -> faithfulness check -> the templat
 anything failed -> the counterfactual score drop -> stored with its check. Backend errors never
 leave this module. After a timeout or an unreachable endpoint the backend is skipped for a
 short cool-down, so a dead server costs one timeout, not one per item (a local model's timeout
-only means that one sentence ran long, so it gets no cool-down).
+only means that one sentence ran long, so it gets no cool-down, unless not even its first word
+came in time: the machine is overloaded, and every item would pay the same wait).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from recsys_core.explain.template import template_explanation
 _log = logging.getLogger(__name__)
 
 Counterfactual = Callable[[tuple[str, ...]], dict[str, float]]
-_TRANSIENT = ("timeout", "busy", "unreachable", "http 5", "http 429")
+_TRANSIENT = ("timeout", "busy", "unreachable", "overloaded", "http 5", "http 429")
 COOL_DOWN_SECONDS = 30.0
 
 
@@ -135,7 +136,8 @@ class Explainer:
                 except LLMError as exc:
                     reason = exc.reason
                     transient = exc.reason.startswith(_TRANSIENT)
-                    if exc.reason == "unreachable" or (exc.reason == "timeout" and self.backend.name != "local"):
+                    if exc.reason in ("unreachable", "overloaded") or (
+                            exc.reason == "timeout" and self.backend.name != "local"):
                         with self._lock:
                             self._skip_until, self._skip_reason = time.monotonic() + COOL_DOWN_SECONDS, exc.reason
                     _log.warning("explanation by %s failed (%s); using the template", self.backend_name, exc)

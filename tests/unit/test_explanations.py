@@ -404,3 +404,55 @@ def test_naming_leaves_the_local_model_ready_for_explanations(built_engine: Engi
         with built_engine.store.transaction() as cur:
             cur.execute("DELETE FROM interest_names")
         built_engine.configure_explanations(ExplainConfig(backend="template"))
+
+
+# ---------------------------------------------------------------- the local model under load
+def _fake_llm(prefill: float, per_token: float, words: tuple[str, ...] = ("Camping", " gear", " kit")) -> Any:
+    """Stands in for llama.cpp: reading the prompt takes ``prefill`` s, each word ``per_token`` s."""
+    def call(prompt: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        def stream() -> Iterator[dict[str, Any]]:
+            time.sleep(prefill)
+            for w in words:
+                time.sleep(per_token)
+                yield {"choices": [{"text": w}]}
+        return stream()
+    return call
+
+
+@pytest.mark.parametrize(("prefill", "per_token", "reason"), [(0.8, 0.0, "overloaded"), (0.0, 0.3, "timeout")])
+def test_the_local_deadline_tells_an_overloaded_machine_from_a_long_sentence(prefill: float, per_token: float,
+                                                                            reason: str) -> None:
+    from recsys_core.explain.backends import LLMError, LocalLlamaBackend
+
+    backend = LocalLlamaBackend(ExplainConfig())
+    backend._llm = _fake_llm(prefill, per_token)  # noqa: SLF001 - no model file in this test
+    t0 = time.perf_counter()
+    with pytest.raises(LLMError) as err:
+        backend.name_group(["tent"], ["Ridge Tent"], timeout=0.5)
+    assert err.value.reason == reason
+    assert time.perf_counter() - t0 < 1.5
+    backend._llm = _fake_llm(0.0, 0.0)  # noqa: SLF001
+    assert backend.name_group(["tent"], ["Ridge Tent"], timeout=0.5) == "Camping gear kit"
+
+
+def test_an_overloaded_local_model_rests_instead_of_charging_every_item(built_engine: Engine) -> None:
+    from recsys_core.explain.backends import LLMError
+
+    class Overloaded:
+        name, model, calls = "local", "fake", 0
+
+        def write(self, facts: ExplanationFacts, timeout: float, on_token: Any = None) -> str:
+            Overloaded.calls += 1
+            raise LLMError("overloaded", "the first word came after the limit")
+
+    explainer = built_engine.explanations.explainer
+    saved = explainer.backend
+    explainer.backend = Overloaded()
+    try:
+        recs = built_engine.recommend(_user(built_engine), n=3)
+        explanations = built_engine.explanations.explain(recs, use_cache=False)
+    finally:
+        explainer.backend, explainer._skip_until = saved, 0.0  # noqa: SLF001
+    assert explanations[0].fallback_reason == "overloaded"
+    assert all(e.fallback_reason and e.fallback_reason.startswith("skipped") for e in explanations[1:])
+    assert Overloaded.calls == 1 and all(e.source == "template" and e.check.passed for e in explanations)
