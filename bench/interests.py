@@ -174,13 +174,11 @@ def normalise_rows(x: npt.ArrayLike) -> FloatArray:
 
 
 def cluster_centroids(vectors: npt.ArrayLike, labels: IntArray, n_clusters: int) -> FloatArray:
-    """Unit-length mean vector of each cluster's members (a zero row for an empty cluster)."""
-    vecs = np.asarray(vectors, dtype=np.float32)
-    labels = np.asarray(labels, dtype=np.int64)
-    sums = np.zeros((n_clusters, vecs.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, vecs)
-    counts = np.bincount(labels, minlength=n_clusters)[:, None]
-    return normalise_rows(sums / np.maximum(counts, 1))
+    """Unit-length mean vector of each cluster's members (a zero row for an empty cluster):
+    the engine's own :func:`recsys_core.interests.hierarchy.member_centroids`."""
+    from recsys_core.interests.hierarchy import member_centroids
+
+    return member_centroids(vectors, labels, n_clusters)
 
 
 def label_fidelity(name_vecs: npt.ArrayLike, centroid_vecs: npt.ArrayLike) -> float:

@@ -33,7 +33,6 @@ generator for the order of windows). Uses as many threads as the caller set with
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -48,7 +47,7 @@ from torch import nn
 from recsys_core.config import SASRecConfig
 from recsys_core.errors import ModelFitError
 from recsys_core.interests.sequences import HeldOut, Sequences
-from recsys_core.interests.train import EpochStats
+from recsys_core.interests.train import EarlyStopping, EpochStats
 from recsys_core.metrics import ndcg_per_user, rank_of_targets
 
 _log = logging.getLogger(__name__)
@@ -179,8 +178,7 @@ class SASRecScorer:
         if validation is not None and len(validation.users) == 0:
             validation = None
         self.epochs_: list[EpochStats] = []
-        best: tuple[float, int, dict[str, torch.Tensor]] | None = None
-        stale = 0
+        stopping = EarlyStopping(cfg.patience)
         for epoch in range(1, cfg.max_epochs + 1):
             started = time.perf_counter()
             model.train()
@@ -198,17 +196,10 @@ class SASRecScorer:
                       "-" if val is None else f"{val:.4f}", stats.seconds)
             if on_epoch is not None:
                 on_epoch(stats)
-            if val is not None:
-                if best is None or val > best[0]:
-                    best, stale = (val, epoch, copy.deepcopy(model.state_dict())), 0
-                else:
-                    stale += 1
-                    if stale >= cfg.patience:
-                        break
-        self.best_epoch_ = len(self.epochs_)  # the epoch whose weights are kept
-        if best is not None:
-            self.best_epoch_ = best[1]
-            model.load_state_dict(best[2])
+            if stopping.should_stop(epoch, val, model):
+                break
+        self.best_epoch_ = stopping.best_epoch or len(self.epochs_)  # the epoch whose weights are kept
+        stopping.restore_best(model)
         model.eval()
         return self
 

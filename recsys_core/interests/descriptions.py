@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from recsys_core.errors import InvalidArgumentError
+
 # --------------------------------------------------------------------------- lexicon
 # Multi-word cues are matched before single words (longest first), so "anything but" is one
 # negative cue and not the filler "anything" followed by the contrast "but".
@@ -181,6 +183,7 @@ def read_description(text: str) -> DescriptionReading:
     disliked: list[str] = []
     words: list[str] = []
     negative = False  # polarity of the clause being read
+    any_negative = False  # a negative cue anywhere: the text is not a plain description
     cued = False  # a negative cue opened this clause: "don't like X" is not "like X"
     asked = False  # a positive cue opened this clause: "loves X and hates Y" keeps X
 
@@ -207,7 +210,7 @@ def read_description(text: str) -> DescriptionReading:
             if words and not joined and not asked and not negative and (phrase in _VERBS or phrase.endswith("n't")):
                 words.clear()  # the subject of "my wife hates coffee"
             flush()
-            negative = cued = True
+            negative = cued = any_negative = True
         elif kind == "pos" and (joined or not words) and not cued:
             flush()
             negative, asked = False, True
@@ -218,6 +221,10 @@ def read_description(text: str) -> DescriptionReading:
     disliked = _unique(disliked)
     gone = {c.lower() for c in disliked}
     liked = [c for c in _unique(liked) if c.lower() not in gone]
+    if not disliked and not liked and any_negative:
+        raise InvalidArgumentError(
+            f"the interest description {text.strip()[:60]!r} says what to leave out but not what: name it, "
+            "e.g. \"hates coffee\" or \"tea but not green tea\"")
     if not disliked:
         return whole_text(text)
     return DescriptionReading(liked=tuple(liked), disliked=tuple(disliked), source="rules", text=text)

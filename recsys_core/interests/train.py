@@ -39,6 +39,34 @@ class EpochStats:
     seconds: float
 
 
+class EarlyStopping:
+    """Keeps the weights of the epoch with the best validation NDCG@10, and says when
+    ``patience`` epochs have passed without a better one (the interest model and the SASRec
+    baseline stop the same way)."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self._state: dict[str, torch.Tensor] | None = None
+        self._stale = 0
+
+    def should_stop(self, epoch: int, val: float | None, model: torch.nn.Module) -> bool:
+        """Record an epoch's validation figure (None: no validation, never stops)."""
+        if val is None:
+            return False
+        if self.best is None or val > self.best:
+            self.best, self.best_epoch, self._state, self._stale = val, epoch, copy.deepcopy(model.state_dict()), 0
+            return False
+        self._stale += 1
+        return self._stale >= self.patience
+
+    def restore_best(self, model: torch.nn.Module) -> None:
+        """Load the best epoch's weights back (nothing without validation)."""
+        if self._state is not None:
+            model.load_state_dict(self._state)
+
+
 def training_examples(seqs: Sequences) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(user, position) of every item that has at least one item before it."""
     lengths = seqs.lengths()
@@ -110,8 +138,7 @@ def train_interest_model(
     optim = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     all_items = torch.arange(n_items)
     history: list[EpochStats] = []
-    best: tuple[float, dict[str, torch.Tensor]] | None = None
-    stale = 0
+    stopping = EarlyStopping(config.patience)
     model.train()
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -144,15 +171,9 @@ def train_interest_model(
                   "-" if val is None else f"{val:.4f}", stats.seconds)
         if on_epoch is not None:
             on_epoch(stats)
-        if val is not None:
-            if best is None or val > best[0]:
-                best, stale = (val, copy.deepcopy(model.state_dict())), 0
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    break
-    if best is not None:
-        model.load_state_dict(best[1])
+        if stopping.should_stop(epoch, val, model):
+            break
+    stopping.restore_best(model)
     model.eval()
     if any(math.isnan(float(p.detach().sum())) for p in model.parameters()):
         raise ModelFitError("training produced NaN weights")

@@ -66,7 +66,6 @@ def test_the_rules_read_likes_and_dislikes(text: str, liked: tuple[str, ...], di
     "coffee espresso grinder",
     "Into saving bees; slowly getting into spotting rare birds.",
     "nothing but coffee",
-    "no",
 ])
 def test_a_description_without_a_dislike_is_the_whole_text(text: str) -> None:
     reading = read_description(text)
@@ -222,3 +221,12 @@ def test_the_lab_says_how_it_read_the_description() -> None:
     show_reading(slot, RecommendationList("U1", 0.5, 0.5, ()))  # type: ignore[arg-type]
     assert len(slot.captions) == 1  # shown Markdown-escaped: the reading is text from the analyst
     assert re.sub(r"\\(.)", r"\1", slot.captions[0]) == "Read as: + suspense films; - romance"
+
+
+def test_a_description_that_only_says_no_is_a_clear_error() -> None:
+    from recsys_core.errors import InvalidArgumentError
+
+    for text in ("no", "hates", "no, no, no", "anything but"):
+        with pytest.raises(InvalidArgumentError, match="says what to leave out but not what"):
+            read_description(text)
+    assert read_description("espresso").liked == ("espresso",)
