@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import (
+from app_ui.shared import (
     SELECTED_USER,
     USER_PARAM,
     clear_data_caches,
@@ -38,14 +38,14 @@ except RecsysError as exc:
     st.stop()
 
 pages = [
-    st.Page("pages/01_home.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/03_interest_map.py", title="Interest map", icon=":material/scatter_plot:", url_path="interest_map"),
-    st.Page("pages/04_user_explorer.py", title="User explorer", icon=":material/person_search:", url_path="user_explorer"),
-    st.Page("pages/05_lab.py", title="Recommendation lab", icon=":material/tune:", url_path="lab"),
-    st.Page("pages/06_evaluation.py", title="Evaluation", icon=":material/monitoring:", url_path="evaluation"),
-    st.Page("pages/02_data.py", title="Data", icon=":material/table:", url_path="data"),
+    st.Page("views/01_home.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/03_interest_map.py", title="Interest map", icon=":material/scatter_plot:", url_path="interest_map"),
+    st.Page("views/04_user_explorer.py", title="User explorer", icon=":material/person_search:", url_path="user_explorer"),
+    st.Page("views/05_lab.py", title="Recommendation lab", icon=":material/tune:", url_path="lab"),
+    st.Page("views/06_evaluation.py", title="Evaluation", icon=":material/monitoring:", url_path="evaluation"),
+    st.Page("views/02_data.py", title="Data", icon=":material/table:", url_path="data"),
 ]
-page = st.navigation(pages)  # before any sidebar element, or the pages/ folder is listed as pages
+page = st.navigation(pages)
 
 with st.sidebar:
     version = eng.data_version()

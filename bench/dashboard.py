@@ -116,7 +116,7 @@ def slider_timings(db: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
-    at.switch_page("pages/05_lab.py").run()
+    at.switch_page("views/05_lab.py").run()
     at.toggle(key="lab.learned").set_value(False).run()
     t0 = time.perf_counter()
     for a in ALPHAS:  # warm-up: writes the explanations of every list
@@ -131,7 +131,7 @@ def slider_timings(db: Path) -> None:
         assert not at.exception, at.exception
     print(f"lab slider move, server-side script run: median {1000 * statistics.median(times):.0f} ms, "
           f"p95 {1000 * _pct(times, 0.95):.0f} ms, max {1000 * max(times):.0f} ms ({len(times)} moves)")
-    from pages._shared import engine
+    from app_ui.shared import engine
 
     engine().close()
 

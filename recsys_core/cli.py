@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -347,17 +348,31 @@ def cmd_name_interests(args: argparse.Namespace, config: RecsysConfig) -> int:
 def cmd_event(args: argparse.Namespace, config: RecsysConfig) -> int:
     import datetime as dt
 
+    if args.remove is None and not args.list and not (args.user and args.item):
+        raise RecsysError("event needs --user and --item to record one, --list to show them, or --remove ID")
     engine = _engine(config)
     try:
-        at = dt.datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+        if args.list:
+            rows = engine.live_events(args.user)
+            for event_id, user, item, when, kind, simulated in rows:
+                print(f"{event_id:>6}  {when.isoformat()}  {user}  {kind} {item}" + ("  (simulated)" if simulated else ""))
+            print(f"{len(rows)} live event(s)" + (f" of {args.user}" if args.user else "") + "; `event --remove ID` deletes one.")
+            return 0
+        if args.remove is not None:
+            user, item, when = engine.remove_event(args.remove)
+            print(f"Removed live event {args.remove} ({item} by {user} at {when.isoformat()} UTC).")
+            return 0
+        try:
+            at = dt.datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+        except ValueError as exc:
+            raise RecsysError(f"bad --at {args.at!r}: {exc}") from None
         if at is not None and at.tzinfo is not None:
             at = at.astimezone(dt.UTC).replace(tzinfo=None)
-        when = engine.record_event(args.user, args.item, args.type, at=at)
-    except ValueError as exc:
-        raise RecsysError(f"bad --at {args.at!r}: {exc}") from None
+        when, event_id = engine.record_event(args.user, args.item, args.type, at=at)
     finally:
         engine.close()
-    print(f"Recorded {args.type} of {args.item} by {args.user} at {when.isoformat()} UTC.")
+    print(f"Recorded {args.type.strip()} of {args.item} by {args.user} at {when.isoformat()} UTC "
+          f"(live event {event_id}; `event --remove {event_id}` undoes it).")
     return 0
 
 
@@ -390,6 +405,17 @@ def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
     if oracle is not None:
         print(f"Each user's best fixed weight picked in hindsight (headroom, not a model): NDCG@10 {oracle:.4f}.")
     return 0
+
+
+def finite(text: str) -> float:
+    """A number argument: NaN and infinity are refused like any text that is not a number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -455,10 +481,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", metavar="U", help="user id (repeatable)")
     p.add_argument("--all-users", action="store_true", help="every user in the database")
     p.add_argument("--n", type=int, default=10, help="list length (default 10)")
-    p.add_argument("--alpha", type=float, help="weight of long-term interest in [0, 1] (default: learned per user)")
+    p.add_argument("--alpha", type=finite, help="weight of long-term interest in [0, 1] (default: learned per user)")
     p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
-    p.add_argument("--threshold", type=float, help="minimum similarity to --interest (default 0.25)")
-    p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
+    p.add_argument("--threshold", type=finite, help="minimum similarity to --interest (default 0.25)")
+    p.add_argument("--diversity", type=finite, help="diversity weight in [0, 1] (default 0)")
     p.add_argument("--as-of", metavar="WHEN",
                    help="when the user is looked at: next-visit (default: their last event plus their usual gap "
                         "between sessions), data-end (the newest event in the store) or a date/time (ISO-8601, UTC)")
@@ -469,17 +495,17 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--backend", choices=["local", "openai", "template"],
                      help="who writes: the packaged local LLM (default), an OpenAI-compatible endpoint "
                           "($RECSYS_LLM_URL) or the template")
-    llm.add_argument("--timeout", type=float, help="seconds per explanation before the template is used (default 4)")
+    llm.add_argument("--timeout", type=finite, help="seconds per explanation before the template is used (default 4)")
 
     p = sub.add_parser("explain", parents=[common, llm], help="recommend with an LLM-written, checked reason each",
                        description="Each recommendation with its explanation, who wrote it and the faithfulness "
                                    "check (cited evidence, no other titles, score drop without the cited items).")
     p.add_argument("--user", required=True, metavar="U")
     p.add_argument("--n", type=int, default=5, help="list length (default 5)")
-    p.add_argument("--alpha", type=float, help="weight of long-term interest in [0, 1] (default: learned per user)")
+    p.add_argument("--alpha", type=finite, help="weight of long-term interest in [0, 1] (default: learned per user)")
     p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
-    p.add_argument("--threshold", type=float, help="minimum similarity to --interest (default 0.25)")
-    p.add_argument("--diversity", type=float, help="diversity weight in [0, 1] (default 0)")
+    p.add_argument("--threshold", type=finite, help="minimum similarity to --interest (default 0.25)")
+    p.add_argument("--diversity", type=finite, help="diversity weight in [0, 1] (default 0)")
     p.add_argument("--as-of", metavar="WHEN",
                    help="when the user is looked at: next-visit (default: their last event plus their usual gap "
                         "between sessions), data-end (the newest event in the store) or a date/time (ISO-8601, UTC)")
@@ -493,11 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_name_interests)
 
     p = sub.add_parser("event", parents=[common], help="record a live event for a user",
-                       description="Record an event; the user's next recommendations read it without retraining.")
-    p.add_argument("--user", required=True, metavar="U")
-    p.add_argument("--item", required=True, metavar="I")
+                       description="Record an event; the user's next recommendations read it without retraining. "
+                                   "--list shows the live events and --remove ID deletes one.")
+    p.add_argument("--user", metavar="U", help="whose event (with --list: only theirs)")
+    p.add_argument("--item", metavar="I")
     p.add_argument("--type", default="view", help="event type (default view)")
     p.add_argument("--at", metavar="TIME", help="ISO-8601 time (default: just after the newest event)")
+    p.add_argument("--list", action="store_true", help="show the live events (id, time, user, type, item)")
+    p.add_argument("--remove", type=int, metavar="ID", help="delete the live event with this id")
     p.set_defaults(func=cmd_event)
 
     p = sub.add_parser("evaluate", parents=[common], help="evaluate the model against baselines",
@@ -509,6 +538,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MAKES_A_DATABASE = {"sample", "import", "generate-sample"}
+
+
+def _check_database_path(path: Path) -> None:
+    """Commands that read a database refuse a path that holds none, instead of creating folders
+    and an empty database at a mistyped path."""
+    if path.is_dir():
+        raise RecsysError(f"{path} is a folder, not a database file: name the .duckdb file inside it")
+    if not path.exists():
+        raise RecsysError(f"no database at {path}: check the path (--db or RECSYS_DB), or create one "
+                          "with `python -m recsys_core sample` or `import`")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -517,8 +559,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         config = RecsysConfig.from_env()
-        if getattr(args, "db", None):
+        if getattr(args, "db", None) is not None:
+            if not args.db.strip():
+                raise RecsysError("--db is empty: name a database file, e.g. --db data/shop.duckdb")
             config = config.with_db(args.db)
+        if args.command not in _MAKES_A_DATABASE and str(config.db_path) != ":memory:":
+            _check_database_path(config.db_path)
         return int(args.func(args, config))
     except RecsysError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -212,6 +212,24 @@ class ExplainConfig:
             raise ValueError("ExplainConfig needs timeout_seconds > 0 and max_tokens >= 8")
         if self.backend == "openai" and not self.endpoint_url:
             raise ValueError("ExplainConfig.backend 'openai' needs endpoint_url (RECSYS_LLM_URL)")
+        if self.endpoint_url is not None:
+            check_endpoint_url(self.endpoint_url)
+
+
+def check_endpoint_url(url: str) -> str:
+    """An LLM endpoint is an http(s) URL with a host: a file path, ``file://`` or a bare word is
+    refused before anything is opened."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018  (a bad port raises here)
+    except ValueError:
+        raise ValueError(f"the LLM endpoint {url!r} has a bad port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url.strip()):
+        raise ValueError(f"the LLM endpoint must be an http:// or https:// URL with a host, such as "
+                         f"http://localhost:11434/v1, not {url!r}")
+    return url.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +296,11 @@ class RecsysConfig:
         if backend == "openai" and not url:
             raise ConfigError("RECSYS_LLM_BACKEND=openai needs RECSYS_LLM_URL, the endpoint's base URL "
                               "(for example http://localhost:11434/v1)")
+        if url is not None:
+            try:
+                url = check_endpoint_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"RECSYS_LLM_URL: {exc}") from None
         timeout = cfg.explain.timeout_seconds
         if env.get("RECSYS_LLM_TIMEOUT"):
             timeout = _env_number(env, "RECSYS_LLM_TIMEOUT", float, minimum=0.1)

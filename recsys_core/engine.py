@@ -269,19 +269,24 @@ class RecsysEngine:
     def record_event(
         self, user_id: str, item_id: str, event_type: str = "view", at: dt.datetime | None = None,
         simulated: bool = False,
-    ) -> dt.datetime:
-        """Record a live event; the user's next recommendation reads it (no retraining).
-
-        ``at`` defaults to one second after the newest event in the store (the data's "now").
-        Raises UnknownItemError for an item not in the catalogue.
-        """
+    ) -> tuple[dt.datetime, int]:
+        """Record a live event; the user's next recommendation reads it (no retraining). ``at``
+        defaults to one second after the store's newest event. Returns (time, event id).
+        Raises UnknownItemError for an item not in the catalogue."""
         if not live_events.item_exists(self.store, item_id):
             raise UnknownItemError(f"no item with id {item_id!r} in the catalogue")
         if at is None:
             clock = data_clock(self.store)
             at = (clock or dt.datetime.now(dt.UTC).replace(tzinfo=None)) + dt.timedelta(seconds=1)
-        live_events.record_live_event(self.store, user_id, item_id, at, event_type, simulated)
-        return at
+        return at, live_events.record_live_event(self.store, user_id, item_id, at, event_type, simulated)
+
+    def live_events(self, user_id: str | None = None) -> list[tuple[int, str, str, dt.datetime, str, bool]]:
+        """Live events (id, user, item, time, type, simulated), newest first."""
+        return live_events.list_live_events(self.store, user_id)
+
+    def remove_event(self, event_id: int) -> tuple[str, str, dt.datetime]:
+        """Delete one live event by id; returns its (user, item, time)."""
+        return live_events.remove_live_event(self.store, event_id)
 
     def clear_simulated_events(self, user_id: str | None = None) -> int:
         """Delete simulated events (of one user, or all); returns how many."""

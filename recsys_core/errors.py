@@ -23,12 +23,14 @@ class StoreLockedError(StoreError):
 
 @dataclass(frozen=True, slots=True)
 class ImportProblem:
-    """One problem found in an input file. ``row`` is 1-based (data rows, header excluded)."""
+    """One problem found in an input file. ``row`` is 1-based (data rows, header excluded);
+    ``more`` counts further rows with the same problem that are not listed one by one."""
 
     file: str
     message: str
     row: int | None = None
     column: str | None = None
+    more: int = 0
 
     def __str__(self) -> str:
         where = self.file
@@ -36,7 +38,13 @@ class ImportProblem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
-        return f"{where}: {self.message}"
+        tail = f" (and the same in {self.more:,} more rows)" if self.more else ""
+        return f"{where}: {self.message}{tail}"
+
+
+def count_problems(problems: list[ImportProblem]) -> int:
+    """Rows with a problem, the ones summed up in ``more`` included."""
+    return sum(1 + p.more for p in problems)
 
 
 class ImportValidationError(RecsysError):
@@ -44,9 +52,9 @@ class ImportValidationError(RecsysError):
 
     def __init__(self, problems: list[ImportProblem], total: int | None = None) -> None:
         self.problems = problems
-        self.total = len(problems) if total is None else total
+        self.total = count_problems(problems) if total is None else total
         shown = "\n".join(f"  - {p}" for p in problems[:10])
-        more = self.total - min(len(problems), 10)
+        more = self.total - count_problems(problems[:10])
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(
             f"Import refused, the database was not changed. {self.total} problem(s):\n{shown}{tail}"

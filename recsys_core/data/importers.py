@@ -25,11 +25,11 @@ from recsys_core.data.readers import RawTable, read_table
 from recsys_core.data.store import Store
 from recsys_core.data.validate import (
     INTERACTION_FIELDS,
-    parse_timestamps,
     prepare_interactions,
     prepare_items,
     prepare_users,
     resolve_columns,
+    timestamp_problems,
 )
 from recsys_core.errors import ImportProblem, ImportValidationError
 
@@ -368,13 +368,11 @@ def plan_movielens(store: Store, folder: str | Path, config: ImportConfig | None
         frame["event_type"] = "rating"
     if "tags.csv" in tables:
         tags = tables["tags.csv"]
-        tagged_at = parse_timestamps(tags.frame["timestamp"])
-        bad = tagged_at.isna()
-        for i in bad[bad].index[:limit]:
-            plan.problems.append(
-                ImportProblem(tags.name, f"cannot parse {tags.frame['timestamp'].iloc[i]!r} as a timestamp",
-                              row=int(i) + 1, column="timestamp")
-            )
+        tagged_at, found = timestamp_problems(tags.name, tags.frame["timestamp"], "timestamp", limit)
+        plan.problems += found
+        empty = tags.frame["tag"].str.strip() == ""
+        for i in empty[empty].index[:limit]:
+            plan.problems.append(ImportProblem(tags.name, "empty tag", row=int(i) + 1, column="tag"))
         unknown = ~tags.frame["movieId"].isin(known)
         for i in unknown[unknown].index[:limit]:
             plan.problems.append(

@@ -9,6 +9,7 @@ numbered from 1 for the first data row (the header is not a row).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from dataclasses import dataclass
@@ -112,6 +113,13 @@ def _read_delimited(name: str, text: str, sep: str) -> pd.DataFrame:
         raise ImportValidationError([ImportProblem(name, "the file is empty")]) from None
     except pd.errors.ParserError as exc:
         raise ImportValidationError([ImportProblem(name, f"cannot read as CSV: {exc}")]) from None
+    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff").split("\n", 1)[0]), delimiter=sep), [])
+    names = [h.strip() for h in header]
+    twice = sorted({h for h in names if h and names.count(h) > 1})
+    if twice:
+        raise ImportValidationError([ImportProblem(
+            name, "the header names " + ", ".join(f"'{h}'" for h in twice) + " more than once; give every "
+            "column its own name")])
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
     if unnamed and len(unnamed) == len(frame.columns):
         raise ImportValidationError([ImportProblem(name, "the header line has no column names")])
@@ -194,6 +202,9 @@ def read_table(path: str | Path, max_field_bytes: int = 1_000_000, display_name:
     """
     path = Path(path)
     name = display_name or path.name
+    if path.is_dir():
+        raise ImportValidationError([ImportProblem(name, f"{path} is a folder, not a file (a MovieLens folder "
+                                                         "is imported with --movielens)")])
     if not path.is_file():
         raise ImportValidationError([ImportProblem(name, f"file not found: {path}")])
     fmt = detect_format(path)
@@ -214,6 +225,11 @@ def read_table(path: str | Path, max_field_bytes: int = 1_000_000, display_name:
                 [ImportProblem(name, f"the file ends in {path.suffix} but is {what}, not {fmt.upper()} text")]
             )
         text = _decode(name, data, header_lines=1 if fmt in ("csv", "tsv") else 0)
+        if "\x00" in text:  # past the sniffed head: a damaged or partly binary file
+            line = text[: text.index("\x00")].count("\n") + 1
+            raise ImportValidationError([ImportProblem(
+                name, f"the file holds a NUL byte on line {line}: it is damaged or not a text file",
+                row=line - 1 if fmt in ("csv", "tsv") and line > 1 else None)])
         if fmt == "jsonl":
             if not text.lstrip().startswith(("{", "[")):
                 raise ImportValidationError(

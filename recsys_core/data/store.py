@@ -79,6 +79,26 @@ def _explain_lock(path: Path, exc: Exception) -> StoreLockedError:
     )
 
 
+def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse, before anything is written, a database that another tool made (tables but no
+    ``schema_version``) or a newer version of this one (a schema past the known migrations)."""
+    try:
+        tables = {str(r[0]) for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()").fetchall()}
+        version = (conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+                   if "schema_version" in tables else 0)
+    except duckdb.Error as exc:
+        raise StoreError(f"the database {path} is damaged and cannot be read: {exc}") from None
+    if tables and "schema_version" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{path} is a DuckDB database from another tool (tables: {shown}); this tool does not "
+                         "write into it. Use a new file (--db PATH or RECSYS_DB) and import the data into that.")
+    known = len(load_migrations())
+    if int(version) > known:
+        raise StoreError(f"{path} was written by a newer version of this tool (schema {version}, this one knows "
+                         f"up to {known}); update the tool or use another database file")
+
+
 class Store:
     """A DuckDB database file with the project's schema.
 
@@ -96,6 +116,10 @@ class Store:
         self.config = config or StoreConfig(db_path=self.path)
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+        # one writer at a time within the process: DuckDB aborts the second of two concurrent
+        # transactions that touch the same row ("Conflict on update"), e.g. two app sessions
+        # caching the same explanation
+        self._write_lock = threading.RLock()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -129,6 +153,11 @@ class Store:
                     f"cannot open {self.path} as a DuckDB database: {exc}. "
                     "Is it a database file written by this tool?"
                 ) from None
+            try:
+                _check_ours(conn, self.path)
+            except StoreError:
+                conn.close()
+                raise
             self._conn = conn
         if not self.read_only:
             self.migrate()
@@ -167,10 +196,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside BEGIN ... COMMIT; any exception rolls everything back."""
+        """A cursor inside BEGIN ... COMMIT; any exception rolls everything back. Transactions of
+        one process run one after another."""
         if self.read_only:
             raise StoreError(f"the database {self.path} is open read-only; writing is not allowed")
-        with self.cursor() as cur:
+        with self._write_lock, self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur

@@ -8,6 +8,7 @@ the row and the column. The importers refuse to write anything while a problem r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -52,6 +53,7 @@ DEFAULT_EVENT_TYPE = "interaction"
 _NUMERIC = re.compile(r"^\s*[+-]?\d+(\.\d*)?\s*$")
 _MIN_TS = pd.Timestamp("1970-01-01")
 _MAX_TS = pd.Timestamp("2100-01-01")
+_ISO_YEAR = r"^([+-]?\d{4,})-\d{1,2}"
 
 
 def _norm(name: str) -> str:
@@ -119,31 +121,67 @@ def resolve_columns(
 def _row_problems(
     name: str, mask: pd.Series, column: str, message: str | pd.Series, limit: int
 ) -> list[ImportProblem]:
-    rows = np.flatnonzero(mask.to_numpy())[:limit]
+    hits = np.flatnonzero(mask.to_numpy())
+    rows = hits[:limit]
     if isinstance(message, pd.Series):
-        return [ImportProblem(name, str(message.iloc[i]), row=int(i) + 1, column=column) for i in rows]
-    return [ImportProblem(name, message, row=int(i) + 1, column=column) for i in rows]
+        out = [ImportProblem(name, str(message.iloc[i]), row=int(i) + 1, column=column) for i in rows]
+    else:
+        out = [ImportProblem(name, message, row=int(i) + 1, column=column) for i in rows]
+    if len(hits) > limit and out:  # every bad row is counted, the first ``limit`` are listed
+        out[-1] = dataclasses.replace(out[-1], more=int(len(hits) - limit))
+    return out
 
 
-def parse_timestamps(values: pd.Series) -> pd.Series:
-    """Parse ISO-8601 strings or Unix seconds into naive UTC timestamps (NaT when invalid).
+def read_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO-8601 strings or Unix seconds into naive UTC timestamps.
 
     Strings with an offset are converted to UTC; strings without one are taken as UTC.
+    Returns ``(times, out_of_range)``: times are NaT where a value cannot be parsed or lies
+    outside 1970-2100, and ``out_of_range`` marks the second kind (a time, but not one an event
+    here can have), so messages can tell them apart.
     """
     text = values.astype(str).str.strip()
     numeric = text.str.match(_NUMERIC)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    beyond = pd.Series(False, index=values.index)
     if numeric.any():
         seconds = pd.to_numeric(text[numeric], errors="coerce")
         ok = seconds.abs() < 4.2e9  # inside 1970..2100; larger numbers are not Unix seconds
+        beyond.loc[seconds.index[~ok.to_numpy()]] = True
         parsed = pd.to_datetime(seconds[ok], unit="s", errors="coerce")
         out.loc[parsed.index] = parsed.astype("datetime64[us]")
     rest = ~numeric & (text != "")
     if rest.any():
         parsed = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
         out.loc[parsed.index] = parsed.dt.tz_localize(None).astype("datetime64[us]")
-    out[(out < _MIN_TS) | (out >= _MAX_TS)] = pd.NaT
-    return out
+        year = pd.to_numeric(text[rest].str.extract(_ISO_YEAR, expand=False), errors="coerce")
+        beyond.loc[year.index] |= (year < _MIN_TS.year) | (year >= _MAX_TS.year)
+    beyond |= out.notna() & ((out < _MIN_TS) | (out >= _MAX_TS))
+    out[beyond] = pd.NaT
+    return out, beyond
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """:func:`read_timestamps` without telling why a value became NaT."""
+    return read_timestamps(values)[0]
+
+
+def timestamp_problems(name: str, raw: pd.Series, column: str, limit: int) -> tuple[pd.Series, list[ImportProblem]]:
+    """Parse a timestamp column and name every bad value: not a time, a time outside 1970-2100,
+    or a time after tomorrow (an event that cannot have happened yet: one such row would become
+    "now" for its user and move the data's clock for everyone)."""
+    times, beyond = read_timestamps(raw)
+    shown = raw.astype(str).map(lambda v: repr(v[:40]))
+    problems = _row_problems(name, times.isna() & ~beyond & (raw.astype(str).str.strip() != ""), column,
+                             "cannot parse " + shown + " as a timestamp (expected ISO-8601 such as "
+                             "2026-03-01T12:00:00Z, or Unix seconds)", limit)
+    problems += _row_problems(name, raw.astype(str).str.strip() == "", column, "empty timestamp", limit)
+    problems += _row_problems(name, beyond, column, shown + f" is a time outside {_MIN_TS.year}-{_MAX_TS.year - 1} "
+                              "(Unix seconds? milliseconds must be divided by 1000)", limit)
+    tomorrow = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=2)
+    problems += _row_problems(name, times.notna() & (times >= tomorrow), column,
+                              shown + f" is in the future (after {tomorrow - pd.Timedelta(days=1):%Y-%m-%d})", limit)
+    return times, problems
 
 
 def _string(frame: pd.DataFrame, cols: dict[str, str], field: str, default: str = "") -> pd.Series:
@@ -195,25 +233,18 @@ def _duplicate_problems(
     dup_key = frame.duplicated(subset=[key], keep=False)
     if not dup_key.any():
         return []
-    problems = []
+    problems: list[ImportProblem] = []
     same = frame.duplicated(keep=False)  # identical content: harmless, merged
     first_row = frame[dup_key].reset_index().groupby(key)["index"].min()
     conflict = dup_key & ~same
-    for i in np.flatnonzero(conflict.to_numpy()):
+    later = [i for i in np.flatnonzero(conflict.to_numpy()) if int(first_row[frame[key].iloc[i]]) != i]
+    for i in later[:limit]:
         ident = frame[key].iloc[i]
-        first = int(first_row[ident])
-        if first == i:
-            continue
-        problems.append(
-            ImportProblem(
-                table.name,
-                f"duplicate {what} id '{ident}' with different content (first seen in row {first + 1})",
-                row=int(i) + 1,
-                column=source_col,
-            )
-        )
-        if len(problems) >= limit:
-            break
+        problems.append(ImportProblem(
+            table.name, f"duplicate {what} id '{ident}' with different content (first seen in row "
+                        f"{int(first_row[ident]) + 1})", row=int(i) + 1, column=source_col))
+    if len(later) > limit:
+        problems[-1] = dataclasses.replace(problems[-1], more=len(later) - limit)
     return problems
 
 
@@ -241,7 +272,7 @@ def prepare_interactions(
         {
             "user_id": frame[cols["user_id"]].astype(str),
             "item_id": frame[cols["item_id"]].astype(str),
-            "occurred_at": parse_timestamps(raw_ts),
+            "occurred_at": pd.NaT,
             "event_type": _string(frame, cols, "event_type").str.strip().str.lower(),
             "value": np.nan,
             "text": _string(frame, cols, "text"),
@@ -250,27 +281,8 @@ def prepare_interactions(
     out.loc[out["event_type"] == "", "event_type"] = DEFAULT_EVENT_TYPE
     problems += _empty_ids(table, out["user_id"], cols["user_id"], limit)
     problems += _empty_ids(table, out["item_id"], cols["item_id"], limit)
-    bad_ts = out["occurred_at"].isna()
-    problems += _row_problems(
-        table.name,
-        bad_ts,
-        cols["timestamp"],
-        "cannot parse "
-        + raw_ts.map(lambda v: repr(v[:40]))
-        + " as a timestamp (expected ISO-8601 such as 2026-03-01T12:00:00Z, or Unix seconds)",
-        limit,
-    )
-    # An event dated after tomorrow cannot have happened: one such row would become "now" for
-    # its user and move the data's clock for everyone (live events' default time, data-end).
-    tomorrow = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=2)
-    future = out["occurred_at"].notna() & (out["occurred_at"] >= tomorrow)
-    problems += _row_problems(
-        table.name,
-        future,
-        cols["timestamp"],
-        raw_ts.map(lambda v: repr(v[:40])) + f" is in the future (after {tomorrow - pd.Timedelta(days=1):%Y-%m-%d})",
-        limit,
-    )
+    out["occurred_at"], found = timestamp_problems(table.name, raw_ts, cols["timestamp"], limit)
+    problems += found
     if "value" in cols:
         raw_value = frame[cols["value"]].astype(str).str.strip()
         value = pd.to_numeric(raw_value.where(raw_value != ""), errors="coerce")

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = re.findall(r'st\.Page\("(pages/[^"]+)"', (ROOT / "app.py").read_text())
+PAGES = re.findall(r'st\.Page\("(views/[^"]+)"', (ROOT / "app.py").read_text())
 
 
 def _app(page: str | None = None, **params: str) -> AppTest:
@@ -47,7 +47,7 @@ def test_every_page_renders_with_a_model(built_app: Path, page: str) -> None:
 
 
 def test_lab_slider_moves_the_list_and_says_what_changed(built_app: Path) -> None:
-    at = _app("pages/05_lab.py")
+    at = _app("views/05_lab.py")
     learned_list = _titles(at)
     assert len(learned_list) == 10
     assert sum("Because" in md.value for md in at.markdown) == 10  # an explanation per item
@@ -63,7 +63,7 @@ def test_lab_slider_moves_the_list_and_says_what_changed(built_app: Path) -> Non
 
 
 def test_lab_interest_description_filters_the_list(built_app: Path) -> None:
-    at = _app("pages/05_lab.py")
+    at = _app("views/05_lab.py")
     before = _titles(at)
     at.text_input(key="lab.interest").input("espresso coffee grinder").run()
     after = _titles(at)
@@ -74,7 +74,7 @@ def test_lab_interest_description_filters_the_list(built_app: Path) -> None:
 
 
 def test_lab_says_how_it_read_likes_and_dislikes(built_app: Path) -> None:
-    at = _app("pages/05_lab.py")
+    at = _app("views/05_lab.py")
     assert not any(c.value.startswith("Read as:") for c in at.caption)
     at.text_input(key="lab.interest").input("loves yoga, hates coffee").run()
     assert not at.exception
@@ -91,14 +91,14 @@ def test_picking_another_user_changes_the_list(built_app: Path) -> None:
     # The picker writes the user into the URL, which every page reads. (AppTest drops the entry
     # script's sidebar on reruns, so the pick is made through the URL here; the browser test
     # checks that the pick survives navigation.)
-    default = _titles(_app("pages/05_lab.py"))
-    picked_app = _app("pages/05_lab.py", user=users[3])
+    default = _titles(_app("views/05_lab.py"))
+    picked_app = _app("views/05_lab.py", user=users[3])
     assert users[3] in picked_app.title[0].value
     assert _titles(picked_app) and _titles(picked_app) != default
 
 
 def test_simulated_views_move_the_gate_and_can_be_cleared(built_app: Path) -> None:
-    at = _app("pages/05_lab.py")
+    at = _app("views/05_lab.py")
     before = at.metric[0].value
     at.button(key="lab.sim_view").click().run()
     assert not at.exception
@@ -109,7 +109,7 @@ def test_simulated_views_move_the_gate_and_can_be_cleared(built_app: Path) -> No
 
 
 def test_presets_save_apply_and_compare(built_app: Path) -> None:
-    at = _app("pages/05_lab.py")
+    at = _app("views/05_lab.py")
     at.toggle(key="lab.learned").set_value(False).run()
     at.slider(key="lab.alpha").set_value(0.9).run()
     at.text_input(key="lab.preset_name").input("long").run()
@@ -126,7 +126,7 @@ def test_presets_save_apply_and_compare(built_app: Path) -> None:
 
 
 def test_map_switches_level_and_overlays_the_user(built_app: Path) -> None:
-    at = _app("pages/03_interest_map.py")
+    at = _app("views/03_interest_map.py")
     names = {t.get("name") for t in _figures(at)[0]["data"]}
     assert {"long-term interest", "short-term interest", "recommended"} <= names
     at.segmented_control(key="map.level").set_value("fine").run()
@@ -139,14 +139,14 @@ def test_map_switches_level_and_overlays_the_user(built_app: Path) -> None:
 
 
 def test_user_explorer_shows_timeline_interests_and_gate(built_app: Path) -> None:
-    at = _app("pages/04_user_explorer.py")
+    at = _app("views/04_user_explorer.py")
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["Events", "Items read (long-term)", "Items read (short-term)", "Learned long-term weight"]
     assert len(_figures(at)) == 4  # timeline, two sunbursts, gate curve
 
 
 def test_evaluation_page_shows_the_table_and_the_alpha_curve(built_app: Path) -> None:
-    at = _app("pages/06_evaluation.py")
+    at = _app("views/06_evaluation.py")
     table = at.dataframe[0].value
     assert "learned gate" in table.index and "item-kNN (last items)" in table.index
     assert list(table.columns[:3]) == ["hr@10", "ndcg@10", "gate − model, NDCG@10 (95%)"]
@@ -160,7 +160,7 @@ def test_evaluation_page_shows_the_table_and_the_alpha_curve(built_app: Path) ->
 def test_a_shared_link_opens_the_same_view(built_app: Path) -> None:
     first = _app()
     user = first.sidebar.selectbox(key="sidebar.user").options[5].split(" ")[0]
-    at = _app("pages/05_lab.py", user=user, alpha="0.3", div="0.2", n="7")
+    at = _app("views/05_lab.py", user=user, alpha="0.3", div="0.2", n="7")
     assert user in at.title[0].value
     assert at.toggle(key="lab.learned").value is False
     assert at.slider(key="lab.alpha").value == pytest.approx(0.3)
@@ -171,16 +171,16 @@ def test_a_shared_link_opens_the_same_view(built_app: Path) -> None:
 def test_a_hand_edited_link_with_bad_values_falls_back_to_defaults(built_app: Path) -> None:
     first = _app()
     user = first.sidebar.selectbox(key="sidebar.user").options[2].split(" ")[0]
-    at = _app("pages/05_lab.py", user=user, alpha="1.7", div="9", n="-5", thr="nan")
+    at = _app("views/05_lab.py", user=user, alpha="1.7", div="9", n="-5", thr="nan")
     assert not at.exception
     assert at.toggle(key="lab.learned").value is True  # a bad alpha keeps the learned weight
     assert at.slider(key="lab.diversity").value == 0.0 and at.number_input(key="lab.n").value == 10
     assert at.slider(key="lab.threshold").value == pytest.approx(0.25)
-    edge = _app("pages/05_lab.py", user=user, alpha="0")
+    edge = _app("views/05_lab.py", user=user, alpha="0")
     assert edge.toggle(key="lab.learned").value is False and edge.slider(key="lab.alpha").value == 0.0
-    unknown = _app("pages/05_lab.py", user="NO-SUCH-USER")
+    unknown = _app("views/05_lab.py", user="NO-SUCH-USER")
     assert not unknown.exception
-    for page, key in (("pages/05_lab.py", "lab.asof"), ("pages/04_user_explorer.py", "user.asof")):
+    for page, key in (("views/05_lab.py", "lab.asof"), ("views/04_user_explorer.py", "user.asof")):
         bad = _app(page, user=user, asof="someday")  # a bad moment opens at the next visit
         assert not bad.exception and bad.selectbox(key=f"{key}.kind").value == "next-visit"
         dated = _app(page, user=user, asof="2026-03-01")
@@ -193,7 +193,7 @@ def test_titles_from_the_data_are_shown_as_text_not_markdown(built_app: Path) ->
     hostile = "Tin ![x](http://198.51.100.7/b.png) [free gift](http://evil.example/c) :red[ALERT] **bold**"
     with duckdb.connect(str(built_app)) as con:
         con.execute("UPDATE items SET title = ? || ' ' || item_id", [hostile])
-    at = _app("pages/05_lab.py")
+    at = _app("views/05_lab.py")
     shown = [m.value for m in at.markdown]
     assert any("free gift" in v for v in shown)
     for v in shown:  # every piece of syntax arrives escaped: no image, no link, no colour, no bold

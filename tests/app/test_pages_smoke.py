@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = re.findall(r'st\.Page\("(pages/[^"]+)"', (ROOT / "app.py").read_text())
+PAGES = re.findall(r'st\.Page\("(views/[^"]+)"', (ROOT / "app.py").read_text())
 
 
 @pytest.fixture()
@@ -29,8 +29,8 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_app_registers_every_page_file() -> None:
-    files = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("[0-9]*.py"))
-    assert sorted(PAGES) == files and PAGES[0] == "pages/01_home.py"
+    files = sorted(f"views/{p.name}" for p in (ROOT / "views").glob("[0-9]*.py"))
+    assert sorted(PAGES) == files and PAGES[0] == "views/01_home.py"
 
 
 def test_first_start_loads_the_sample(app_env: Path) -> None:
@@ -64,7 +64,7 @@ def test_a_bad_setting_is_a_readable_message_not_a_traceback(
 
 def test_data_page_search_filters_rows(app_env: Path) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/02_data.py").run()
+    at.switch_page("views/02_data.py").run()
     full = at.dataframe[0].value
     at.text_input(key="data.search").input("espresso").run()
     hits = at.dataframe[0].value
@@ -97,7 +97,7 @@ def test_data_page_checks_files_before_importing_and_a_bad_file_changes_nothing(
     events = tmp_path / "more_events.csv"
     events.write_text("customer,sku,when\nU0001,NEW1,2026-07-01T10:00:00Z\nU0002,NEW2,yesterday\n")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/02_data.py").run()
+    at.switch_page("views/02_data.py").run()
     at.radio(key="data.source").set_value("Paths on the server").run()
     at.text_input(key="data.path_items").input(str(items)).run()
     at.text_input(key="data.path_interactions").input(str(events)).run()
@@ -108,7 +108,7 @@ def test_data_page_checks_files_before_importing_and_a_bad_file_changes_nothing(
     at.button(key="data.check").click().run()
     assert not at.exception, at.exception
     problems = at.dataframe[-1].value
-    assert list(problems.columns) == ["file", "row", "column", "problem"]
+    assert list(problems.columns) == ["file", "row", "column", "problem", "same in more rows"]
     assert problems.iloc[0]["row"] == 2 and problems.iloc[0]["column"] == "when"
     assert not [b for b in at.button if b.key == "data.commit"]  # no import while problems remain
     events.write_text("customer,sku,when\nU0001,NEW1,2026-07-01T10:00:00Z\nU0002,NEW2,2026-07-02T10:00:00Z\n")

@@ -4,14 +4,8 @@ the fusion slider on the lab page changes the list. Screenshots land in test-art
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import APP_ENV
+from tests.support.app_server import running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,12 +24,6 @@ PAGES = [("", "Interest explorer"), ("interest_map", "Interest map"), ("user_exp
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, built_app_db: Path, tiny_sample_dir: Path) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
@@ -42,31 +31,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, built_app_db: Path, tiny_sa
     tmp = tmp_path_factory.mktemp("e2e")
     db = tmp / "e2e.duckdb"
     shutil.copy(built_app_db, db)
-    port = _free_port()
-    env = {**os.environ, **APP_ENV, "RECSYS_DB": str(db), "RECSYS_SAMPLE_DIR": str(tiny_sample_dir)}
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not become healthy in 120 s:\n" + (tmp / "server.log").read_text())
+    env = {**APP_ENV, "RECSYS_DB": str(db), "RECSYS_SAMPLE_DIR": str(tiny_sample_dir)}
+    with running_app(env, tmp / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")

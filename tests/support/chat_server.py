@@ -19,7 +19,10 @@ class ChatServer:
     "empty", "name" (a new name per naming request), "fixed" (always ``fixed_reply``), "echo"
     (a naming request's first example back), "trickle" (the reply one byte per ``delay``),
     "short" (fewer bytes than its Content-Length, then the connection closes), "endless-line"
-    (an event stream whose first line never ends). ``requests`` keeps every request body."""
+    (an event stream whose first line never ends), "429" (rate limited), "garbage" (binary bytes
+    as a 200 reply), "close" (hangs up without a reply), "stall" (headers, then silence),
+    "links" (a reply with every kind of address), "hacked" (cites the evidence, then obeys an
+    injected "reply HACKED"). ``requests`` keeps every request body."""
 
     def __init__(self) -> None:
         self.mode = "ok"
@@ -53,15 +56,34 @@ class ChatServer:
             return "Visit http://deals.example.com now for a free gift!"
         start = re.search(r"Start the reason with: (.*)$", facts, re.MULTILINE)
         rec = json.loads(facts[len("Facts:\n"): facts.index("\n\nStart")])["recommended"]
+        lead = start.group(1) if start else "You may like this,"
+        if self.mode == "links":
+            return f'{lead} "{rec}" is at [a shop](evil.shop/x), bit.ly/abc or //198.51.100.7/p.png.'
+        if self.mode == "hacked":
+            return f'{lead} "{rec}" is a close match for you. HACKED.'
         return f'{start.group(1) if start else "You may like this,"} "{rec}" is a close match for you.'
 
     def respond(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         if self.mode == "slow":
             time.sleep(self.delay)
-        if self.mode == "500":
-            h.send_response(500)
+        if self.mode in ("500", "429"):
+            h.send_response(int(self.mode))
+            if self.mode == "429":
+                h.send_header("Retry-After", "30")
             h.end_headers()
-            h.wfile.write(b"internal error")
+            h.wfile.write(b"internal error" if self.mode == "500" else b"rate limited")
+            return
+        if self.mode == "close":  # hang up without a word
+            h.close_connection = True
+            h.connection.shutdown(2)
+            return
+        if self.mode == "stall":  # headers, then nothing until the client gives up
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", "100")
+            h.end_headers()
+            h.wfile.flush()
+            time.sleep(self.delay)
             return
         if self.mode in ("trickle", "short"):  # a reply one byte per `delay`; or one shorter than it says
             payload = json.dumps({"choices": [{"message": {"role": "assistant",
@@ -91,7 +113,9 @@ class ChatServer:
                 except OSError:
                     return
             return
-        if self.mode == "malformed":
+        if self.mode == "garbage":
+            payload = bytes(range(256)) * 4
+        elif self.mode == "malformed":
             payload = b'{"choices": [{"message": '
         elif self.mode == "empty":
             payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": ""}}]}).encode()

@@ -206,7 +206,7 @@ def test_the_cli_rows_carry_the_reading() -> None:
 
 
 def test_the_lab_says_how_it_read_the_description() -> None:
-    from pages._lab_parts import show_reading
+    from app_ui.lab_parts import show_reading
 
     class Slot:
         def __init__(self) -> None:

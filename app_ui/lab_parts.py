@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages._shared import LAST_LIST, md
+from app_ui.shared import LAST_LIST, md
 from recsys_core.compare import diff_lists
 from recsys_core.lab_settings import LabSettings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import (
+from app_ui.shared import (
     build_key,
     bump_build_key,
     clear_data_caches,

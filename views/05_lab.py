@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import _lab_parts as parts
-from pages._shared import (
+from app_ui import lab_parts as parts
+from app_ui.shared import (
     as_of_picker,
     bump_events_key,
     engine,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._shared import (
+from app_ui.shared import (
     as_of_picker,
     engine,
     events_key,

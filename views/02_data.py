@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import clear_data_caches, engine, preview, save_upload, show_error
-from recsys_core.errors import ImportValidationError, RecsysError
+from app_ui.shared import clear_data_caches, engine, preview, save_upload, show_error
+from recsys_core.errors import ImportValidationError, RecsysError, count_problems
 
 KINDS = {"items": "Items", "interactions": "Interactions", "users": "User profiles (optional)"}
 PLAN = "data.plan"
@@ -68,9 +68,10 @@ with load:
     plan = checked[1] if checked is not None and checked[0] == asked else None  # a report for other files is stale
     if plan is not None:
         if plan.problems:
-            st.error(f"{len(plan.problems)} problem(s); nothing can be imported until they are fixed.",
+            st.error(f"{count_problems(plan.problems):,} problem(s); nothing can be imported until they are fixed.",
                      icon=":material/error:")
-            st.dataframe(pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "problem": p.message}
+            st.dataframe(pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "problem": p.message,
+                                        "same in more rows": p.more or None}
                                        for p in plan.problems]), hide_index=True, width="stretch",
                          column_config={"problem": st.column_config.TextColumn(width="large")})
         else:

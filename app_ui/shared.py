@@ -21,22 +21,6 @@ from recsys_core.engine import Overview, PipelineStatus, PreviewTable, RecsysEng
 from recsys_core.errors import RecsysError
 from recsys_core.maps import InterestMap
 
-
-def _run_through_the_app_frame() -> None:
-    """Streamlit treats a ``pages/`` folder beside ``app.py`` as old-style pages until the
-    first ``st.navigation`` call. When a fresh server's first request is a deep link
-    (``/lab``), it would run that page file alone, without ``app.py`` (no user picker, no
-    navigation), and stay in that mode. This ends that mode and reruns through ``app.py``,
-    whose ``st.navigation`` then opens the requested page."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_run_through_the_app_frame()
-
 SELECTED_USER = "selected_user"
 BUILD_KEY = "build_key"
 LAST_LIST = "lab.last_list"  # item ids of the list shown before the last change
@@ -191,7 +175,7 @@ def require_model(eng: RecsysEngine) -> str | None:
     if not version:
         st.info("No model yet. Build it on the **Overview** page (about 4 minutes on the sample shop).",
                 icon=":material/model_training:")
-        st.page_link("pages/01_home.py", label="Go to the Overview", icon=":material/dashboard:")
+        st.page_link("views/01_home.py", label="Go to the Overview", icon=":material/dashboard:")
         return None
     return version
 

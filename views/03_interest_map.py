@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import (
+from app_ui.shared import (
     engine,
     events_key,
     interest_map,

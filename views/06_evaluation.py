@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import (
+from app_ui.shared import (
     build_key,
     bump_build_key,
     engine,
