@@ -10,6 +10,7 @@ from app_ui.shared import (
     USER_PARAM,
     clear_data_caches,
     engine,
+    feeds,
     overview,
     seed_widget,
     set_params,
@@ -26,7 +27,7 @@ try:
     if not eng.has_data():
         with st.status("First start: loading the sample shop into the database...", expanded=True) as status:
             bar = st.progress(0.0, text="starting")
-            eng.ensure_data(on_progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+            eng.ensure_data(on_progress=feeds(bar))
             status.update(label="Sample data loaded", state="complete", expanded=False)
         clear_data_caches()
         st.rerun()

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from recsys_core.config import RecsysConfig
 from recsys_core.engine import Overview, PipelineStatus, PreviewTable, RecsysEngine, open_engine
@@ -154,12 +155,21 @@ def show_error(exc: RecsysError, what_to_do: str = "") -> None:
     st.error(f"{exc}" + (f"\n\n{what_to_do}" if what_to_do else ""), icon=":material/error:")
 
 
+def feeds(bar: DeltaGenerator) -> Callable[[str, float], None]:
+    """The engine's progress callback (stage, fraction) drawn on a Streamlit progress bar."""
+
+    def update(stage: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=stage)
+
+    return update
+
+
 def run_with_progress(step: Callable[[Callable[[str, float], None]], T], what_to_do: str = "") -> T | None:
     """Run a long engine step with a progress bar fed by its callback; a RecsysError becomes
     a readable message (and None), never a traceback."""
     bar = st.progress(0.0, text="starting")
     try:
-        return step(lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+        return step(feeds(bar))
     except RecsysError as exc:
         show_error(exc, what_to_do)
         return None

@@ -50,19 +50,21 @@ if status.build is None:
             "(about 4 minutes on the sample shop; the text vectors are kept, so rebuilds are faster).")
 else:
     b, stats = status.build, status.build.stats
-    cols = st.columns(4)
-    cols[0].metric("Build", f"#{b.build_id}", help=f"Built {b.created_at[:16].replace('T', ' ')} UTC")
-    cols[1].metric("Fine interests", f"{stats.get('n_fine', '-')}", help="Clusters of similar items")
-    cols[2].metric("Themes", f"{stats.get('n_themes', '-')}", help="Groups of fine interests")
-    cols[3].metric("Users modelled", f"{stats.get('n_users', 0):,}", help="Users with a long/short-term state")
-    epochs = len(stats.get("losses", []))
+    build_cols = st.columns(4)
+    build_cols[0].metric("Build", f"#{b.build_id}", help=f"Built {b.created_at[:16].replace('T', ' ')} UTC")
+    build_cols[1].metric("Fine interests", f"{stats.get('n_fine', '-')}", help="Clusters of similar items")
+    build_cols[2].metric("Themes", f"{stats.get('n_themes', '-')}", help="Groups of fine interests")
+    build_cols[3].metric("Users modelled", f"{stats.get('n_users', 0):,}", help="Users with a long/short-term state")
+    losses = stats.get("losses")
+    epochs = len(losses) if isinstance(losses, list) else 0
     st.caption(f"Built {b.created_at[:16].replace('T', ' ')} UTC from data version {b.data_version} with the "
                f"text encoder {b.embedding_model}; trained {epochs} epochs.")
     if status.is_stale:
         st.warning("The data changed after this build; rebuild to include it.")
 ev = status.evaluation
 if ev is not None:
-    lift = ev["learned_ndcg_10"] / ev["best_baseline_ndcg_10"] - 1 if ev["best_baseline_ndcg_10"] else 0.0
+    learned, baseline = float(ev["learned_ndcg_10"]), float(ev["best_baseline_ndcg_10"])  # type: ignore[arg-type]
+    lift = learned / baseline - 1 if baseline else 0.0
     st.caption(
         f"Latest evaluation (run {ev['run_id']}, {ev['n_users']:,} users, newest item per user held out): "
         f"NDCG@10 {ev['learned_ndcg_10']:.3f} with the learned gate against {ev['best_baseline_ndcg_10']:.3f} "

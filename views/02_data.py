@@ -6,8 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_ui.shared import clear_data_caches, engine, preview, save_upload, show_error
+from app_ui.shared import clear_data_caches, engine, feeds, preview, save_upload, show_error
+from recsys_core.data.browse import PreviewTable
 from recsys_core.errors import ImportValidationError, RecsysError, count_problems
+
+TABLES: dict[str, PreviewTable] = {"items": "items", "users": "users", "interactions": "interactions"}
 
 KINDS = {"items": "Items", "interactions": "Interactions", "users": "User profiles (optional)"}
 PLAN = "data.plan"
@@ -19,7 +22,7 @@ browse, load = st.tabs(["Browse", "Import"])
 with browse:
     table = st.segmented_control("Table", ["items", "users", "interactions"], default="items", key="data.table")
     search = st.text_input("Search", key="data.search", placeholder="title, user id or item id")
-    frame = preview(eng, eng.data_version(), table or "items", 500, search.strip())
+    frame = preview(eng, eng.data_version(), TABLES.get(table or "items", "items"), 500, search.strip())
     st.dataframe(frame, width="stretch", hide_index=True, height=520)
     st.caption(f"Showing {len(frame):,} rows (at most 500).")
 
@@ -85,8 +88,7 @@ with load:
             if st.button("Import", key="data.commit", type="primary", icon=":material/upload:"):
                 bar = st.progress(0.0, text="writing")
                 try:
-                    report = eng.commit_import(plan, replace, lambda stage, f: bar.progress(min(max(f, 0.0), 1.0),
-                                                                                           text=stage))
+                    report = eng.commit_import(plan, replace, feeds(bar))
                 except (ImportValidationError, RecsysError) as exc:
                     show_error(exc)
                 else:

@@ -33,8 +33,9 @@ seed_widget("map.level", "level", lambda v: v if v in ("theme", "fine") else "th
 seed_widget("map.overlay", "overlay", lambda v: v != "0", True)
 seed_widget("map.search", "q", str, "")
 left, mid, right = st.columns([1.2, 1.4, 2])
+LEVEL_NAMES = {"theme": "Theme", "fine": "Fine interest"}
 level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
-                               format_func={"theme": "Theme", "fine": "Fine interest"}.get) or "theme"
+                               format_func=lambda v: LEVEL_NAMES[v]) or "theme"
 show_user = mid.toggle(f"Show {selected_user()}", key="map.overlay",
                        help="History coloured by time (dark = old, yellow = new), interest positions, recommendations")
 search = right.text_input("Find items by title", key="map.search", placeholder="e.g. espresso")
@@ -76,9 +77,9 @@ with st.expander("Rename an interest", icon=":material/edit:"):
     nodes = imap.nodes.sort_values(["level", "label"], ascending=[False, True])
     keys = [f"{r.level}:{r.node_id}" for r in nodes.itertuples()]
     labels = {f"{r.level}:{r.node_id}": f"{r.label} ({r.level}, {r.size} items; {r.keywords})" for r in nodes.itertuples()}
-    pick = st.selectbox("Interest", keys, key="map.rename_pick", format_func=labels.get)
+    pick = st.selectbox("Interest", keys, key="map.rename_pick", format_func=lambda k: labels[k]) or ""
     new_name = st.text_input("New name", key="map.rename_name")
-    if st.button("Rename", key="map.rename", disabled=not new_name.strip()):
+    if st.button("Rename", key="map.rename", disabled=not new_name.strip() or not pick):
         lvl, node = pick.split(":")
         try:
             eng.rename_interest(lvl, int(node), new_name)

@@ -33,7 +33,8 @@ if st.button("Run an evaluation" if runs.empty else "Run a new evaluation", key=
         bump_build_key()
         st.rerun()
 if runs.empty:
-    st.info("No evaluation yet.")
+    st.info("No evaluation yet: the button above runs one (it trains its own model on all but each user's "
+            "newest items, so it does not need a build).")
     st.stop()
 
 run_ids = runs["run_id"].astype(int).tolist()

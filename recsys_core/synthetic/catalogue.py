@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys_core.errors import InvalidArgumentError
 from recsys_core.synthetic import vocabulary as vocab
 
 
@@ -179,7 +180,7 @@ def generate_catalogue(n_items: int = 2400, seed: int = 7) -> tuple[pd.DataFrame
     rng = np.random.default_rng(seed)
     taxonomy = load_taxonomy()
     if n_items < 15 * len(taxonomy):
-        raise ValueError(f"the sample catalogue needs at least {15 * len(taxonomy)} items "
+        raise InvalidArgumentError(f"the sample catalogue needs at least {15 * len(taxonomy)} items "
                          f"(15 per fine interest), got {n_items}")
     by_key = {fi.key: fi for fi in taxonomy}
     shares = rng.lognormal(0.0, 0.45, size=len(taxonomy))

@@ -31,9 +31,9 @@ def write_sample(folder: str | Path, n_items: int = 2400, n_users: int = 1200, s
         Row counts per written file.
     """
     folder = Path(folder)
-    (folder / "truth").mkdir(parents=True, exist_ok=True)
-    items, truth_items = generate_catalogue(n_items=n_items, seed=seed)
+    items, truth_items = generate_catalogue(n_items=n_items, seed=seed)  # refuses bad sizes before any write
     out = generate_behaviour(truth_items, BehaviourSpec(n_users=n_users), seed=seed + 4)
+    (folder / "truth").mkdir(parents=True, exist_ok=True)
     inter = out["interactions"].copy()
     inter["rating"] = inter["rating"].map(lambda v: "" if pd.isna(v) else str(int(v)))
     users = out["users"][out["users"]["profile_text"] != ""]

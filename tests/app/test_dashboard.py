@@ -41,9 +41,28 @@ def _figures(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
+def _metric_labels(at: AppTest) -> set[str]:
+    return {m.label for m in at.metric}
+
+
+EXPECTED = {  # what each page must show on a built shop (besides no exception and no error box)
+    "views/01_home.py": lambda at: at.title[0].value == "Interest explorer"
+    and {"Items", "Build", "Fine interests", "Themes"} <= _metric_labels(at),
+    "views/03_interest_map.py": lambda at: at.title[0].value == "Interest map" and len(at.get("plotly_chart")) >= 1,
+    "views/04_user_explorer.py": lambda at: at.title[0].value.startswith("User explorer: ")
+    and "Learned long-term weight" in _metric_labels(at) and len(at.get("plotly_chart")) >= 1,
+    "views/05_lab.py": lambda at: at.title[0].value.startswith("Recommendation lab: ") and len(_titles(at)) == 10,
+    "views/06_evaluation.py": lambda at: at.title[0].value == "Evaluation" and len(at.dataframe) >= 1
+    and len(at.get("plotly_chart")) >= 1,
+    "views/02_data.py": lambda at: at.title[0].value == "Data" and len(at.dataframe[0].value) > 0,
+}
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_a_model(built_app: Path, page: str) -> None:
-    _app(page)
+    at = _app(page)
+    assert [e.value for e in at.error] == []  # a page that caught an engine error shows a box: that is a failure
+    assert EXPECTED[page](at), f"{page} lacks its content"
 
 
 def test_lab_slider_moves_the_list_and_says_what_changed(built_app: Path) -> None:
@@ -200,3 +219,26 @@ def test_titles_from_the_data_are_shown_as_text_not_markdown(built_app: Path) ->
         for raw in ("![x](", "[free gift](", ":red[", "**bold**"):
             assert raw not in v, v
     assert _titles(at) and all(t.startswith(hostile) for t in _titles(at))
+
+
+def test_every_lab_and_map_setting_in_a_link_is_read_back(built_app: Path) -> None:
+    from app_ui.lab_parts import widget_values
+    from recsys_core.lab_settings import LabSettings
+
+    user = _app().sidebar.selectbox(key="sidebar.user").options[4].split(" ")[0]
+    settings = LabSettings(alpha=0.4, diversity=0.3, n=6, interest="tent", threshold=0.5, simulated=False,
+                           explain=False, as_of="data-end")
+    params = {k: v for k, v in settings.to_query().items() if v is not None}
+    assert set(params) == {"alpha", "div", "n", "interest", "thr", "sim", "explain", "asof"}  # every setting
+    lab = _app("views/05_lab.py", user=user, **params)
+    for key, value in widget_values(settings, 0.0).items():
+        assert lab.session_state[key] == value, key
+    assert lab.selectbox(key="lab.asof.kind").value == "data-end"
+    assert {k: lab.query_params[k][0] if isinstance(lab.query_params[k], list) else lab.query_params[k]
+            for k in params} == params  # and the page writes the same link back
+
+    shown = _app("views/03_interest_map.py", user=user, level="fine", overlay="0", q="tent")
+    assert shown.session_state["map.level"] == "fine" and shown.session_state["map.overlay"] is False
+    assert shown.session_state["map.search"] == "tent"
+    explorer = _app("views/04_user_explorer.py", user=user, asof="data-end")
+    assert explorer.selectbox(key="user.asof.kind").value == "data-end" and user in explorer.title[0].value

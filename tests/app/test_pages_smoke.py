@@ -43,9 +43,15 @@ def test_first_start_loads_the_sample(app_env: Path) -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_each_page_renders(app_env: Path, page: str) -> None:
+    """Before any build: every page draws its title and says what to do, with no error box."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
+    assert [e.value for e in at.error] == []
+    assert at.title and at.title[0].value
+    says = {"views/06_evaluation.py": "no evaluation yet"}.get(page, "build")
+    if page not in ("views/01_home.py", "views/02_data.py"):  # those work without a model
+        assert any(says in i.value.lower() for i in at.info), [i.value for i in at.info]
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), [

@@ -14,7 +14,7 @@ from recsys_core.config import InterestModelConfig
 from recsys_core.errors import ModelFitError
 from recsys_core.interests.model import grouped_softmax, model_from_checkpoint
 from recsys_core.interests.sequences import build_sequences, drop_last, make_batch
-from recsys_core.interests.train import train_interest_model, training_examples
+from recsys_core.interests.train import EarlyStopping, train_interest_model, training_examples, validation_ndcg
 
 N_ITEMS, TEXT_DIM = 40, 12
 CFG = InterestModelConfig(dim=8, max_history=10, short_window=3, epochs=3, batch_size=32, n_negatives=4096)
@@ -126,11 +126,29 @@ def test_checkpoint_round_trip_gives_the_same_vectors() -> None:
 def test_early_stopping_keeps_the_best_validation_epoch() -> None:
     feats, fine, tof, events = _toy()
     seqs, val = drop_last(build_sequences(events, _index()))
-    cfg = replace(CFG, epochs=6, patience=1)
-    _, history = train_interest_model(cfg, feats, fine, tof, seqs, seed=4, validation=val)
+    cfg = replace(CFG, epochs=12, patience=2, learning_rate=0.05)  # a high rate, so validation wobbles
+    model, history = train_interest_model(cfg, feats, fine, tof, seqs, seed=4, validation=val)
     scores = [s.val_ndcg_10 for s in history]
     assert all(s is not None and 0.0 <= s <= 1.0 for s in scores)
-    assert len(history) <= 6
+    best = max(scores)  # type: ignore[type-var]
+    assert scores[-1] < best, f"training must have gone past its best epoch for this test to mean anything: {scores}"
+    # the returned model is the best epoch's, not the last one's: it scores the best figure again
+    assert validation_ndcg(model, seqs, val) == pytest.approx(best, abs=1e-9)
+
+
+def test_early_stopping_restores_the_best_weights_and_stops_after_patience() -> None:
+    net = torch.nn.Linear(2, 1)
+    stop = EarlyStopping(patience=2)
+    weights = {}
+    for epoch, val in enumerate([0.1, 0.4, 0.3, 0.2, 0.9], start=1):
+        with torch.no_grad():
+            net.weight.fill_(float(epoch))
+        weights[epoch] = net.weight.detach().clone()
+        if stop.should_stop(epoch, val, net):
+            break
+    assert epoch == 4 and stop.best_epoch == 2  # two epochs without a better figure after the second
+    stop.restore_best(net)
+    assert torch.equal(net.weight, weights[2])
 
 
 def test_no_two_item_user_is_a_clear_error() -> None:

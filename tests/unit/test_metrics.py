@@ -43,8 +43,11 @@ def test_coverage_diversity_novelty() -> None:
 def test_calibration_is_zero_when_the_mix_matches_and_grows_when_not() -> None:
     user = np.array([[0.5, 0.5], [0.5, 0.5]])
     lists = np.array([[0.5, 0.5], [1.0, 0.0]])
-    kl = M.calibration_kl(user, lists, smoothing=0.0)
+    kl = M.calibration_kl(user, lists)  # the smoothing the evaluation uses (0.01)
     assert kl[0] == pytest.approx(0.0)
-    assert kl[1] > 0.5
+    # Steck's smoothed KL by hand: q~ = 0.99 q + 0.01 p = (0.995, 0.005)
+    expected = 0.5 * np.log(0.5 / 0.995) + 0.5 * np.log(0.5 / 0.005)
+    assert kl[1] == pytest.approx(expected, rel=1e-12)
+    assert np.isfinite(kl).all()  # a theme the list misses costs a finite amount, not infinity
     mix = M.theme_mix([np.array([0, 1, 1])], np.array([0, 1]), 2)
     np.testing.assert_allclose(mix, [[1 / 3, 2 / 3]])
