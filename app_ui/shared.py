@@ -26,13 +26,18 @@ SELECTED_USER = "selected_user"
 BUILD_KEY = "build_key"
 LAST_LIST = "lab.last_list"  # item ids of the list shown before the last change
 _MD_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$])")
+# what GitHub-flavoured Markdown turns into a link even when escaped: a scheme before "://",
+# "www." and the "@" of an address; a zero-width space inside breaks the pattern, not the look
+_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp)(?=://)|\bwww(?=\.)|@")
 
 
 def md(text: object) -> str:
     """Text from the data or a model, shown as typed inside Markdown: every character Markdown
     or Streamlit reads as syntax (links, images, emphasis, ``:red[...]`` directives, HTML,
     autolinked addresses) is escaped, so an imported title cannot fetch an image or draw a link."""
-    return _MD_SYNTAX.sub(r"\\\1", str(text))
+    return _MD_SYNTAX.sub(r"\\\1", _AUTOLINK.sub(lambda m: m.group(0) + "\u200b", str(text)))
+
+
 USER_PARAM = "user"
 
 T = TypeVar("T")

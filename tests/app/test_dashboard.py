@@ -33,7 +33,8 @@ def _titles(at: AppTest) -> list[str]:
     for md in at.markdown:
         m = re.match(r"\*\*(\d+)\. (.+?)\*\*", md.value)
         if m:
-            found.append(re.sub(r"\\(.)", r"\1", m.group(2)))  # titles are shown Markdown-escaped
+            # titles are shown Markdown-escaped, a zero-width space breaking an address's autolink
+            found.append(re.sub(r"\\(.)", r"\1", m.group(2)).replace("\u200b", ""))
     return found
 
 
@@ -216,8 +217,8 @@ def test_titles_from_the_data_are_shown_as_text_not_markdown(built_app: Path) ->
     shown = [m.value for m in at.markdown]
     assert any("free gift" in v for v in shown)
     for v in shown:  # every piece of syntax arrives escaped: no image, no link, no colour, no bold
-        for raw in ("![x](", "[free gift](", ":red[", "**bold**"):
-            assert raw not in v, v
+        for raw in ("![x](", "[free gift](", ":red[", "**bold**", "http://", "http\\://"):
+            assert raw not in v, v  # nor a bare address, which Markdown would autolink even escaped
     assert _titles(at) and all(t.startswith(hostile) for t in _titles(at))
 
 
