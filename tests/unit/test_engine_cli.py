@@ -108,7 +108,11 @@ def test_a_bad_environment_variable_is_a_clear_error(tmp_path: Path, capsys: pyt
 
 def test_evaluate_on_an_empty_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from recsys_core.data.store import Store
+
     monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-64")
+    with Store(tmp_path / "empty.duckdb"):  # a database of this tool with nothing in it
+        pass
     assert main(["--db", str(tmp_path / "empty.duckdb"), "evaluate"]) == 1
     assert "at least 4" in capsys.readouterr().err
     assert main(["--db", str(tmp_path / "empty.duckdb"), "build"]) == 1
