@@ -54,7 +54,7 @@ def name_problem(
 ) -> str | None:
     """Why a proposed name cannot label node ``own``, or None when it can.
 
-    ``centroids``: ``(n_nodes, d)`` the level's mean member text vectors; with ``embed`` (the
+    ``centroids``: ``(n_nodes, d)`` the level's mean member title vectors; with ``embed`` (the
     same encoder) the name must be more similar to row ``own`` than to every other row.
     """
     stems = _word_stems(name)

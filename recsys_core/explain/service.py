@@ -117,12 +117,15 @@ class Explanations:
             return 0, len(serving.nodes)
         titles = {str(i): str(t) for i, t in zip(serving.item_ids, serving.titles, strict=True)}
         n_build = len(serving.space_vecs)  # the build's items: what the nodes were made of
-        centroids = {level: member_centroids(serving.text_vecs[:n_build], of_item[:n_build])
+        embed = lambda texts: embed_cached(engine.store, engine.embedder, texts)[0]  # noqa: E731
+        # a name must sit nearer its own members' titles than any other node's, as labels do
+        title_vecs = embed([str(t) for t in serving.titles[:n_build]])
+        centroids = {level: member_centroids(title_vecs, of_item[:n_build])
                      for level, of_item in (("fine", serving.fine_of_item), ("theme", serving.theme_of_item))}
         done = name_interests(
             engine.store, serving.build.build_id, serving.nodes, titles, backend, engine.config.explain.timeout_seconds,
             (lambda f, detail: on_progress(f"naming interests: {detail}", f)) if on_progress else None,
-            centroids, lambda texts: embed_cached(engine.store, engine.embedder, texts)[0])
+            centroids, embed)
         self.warm_up()  # the naming prompts evicted the explanation prompt; read it again
         engine.serving()  # picks the new names up
         return done

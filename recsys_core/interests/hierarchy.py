@@ -112,7 +112,7 @@ class InterestHierarchy:
     def fit(
         self, vectors: npt.NDArray[np.float32], texts: list[str], item_ids: list[str], *,
         text_vectors: npt.NDArray[np.float32] | None = None, descriptors: Descriptors | None = None,
-        embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
+        embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None, titles: list[str] | None = None,
     ) -> InterestHierarchy:
         """Cluster items into fine interests and fine interests into themes.
 
@@ -126,6 +126,8 @@ class InterestHierarchy:
                 of ``texts`` if None.
             embed: The sentence encoder (texts -> vectors in ``text_vectors``' space), to pick
                 the most distinct of each node's candidate labels (:func:`labels.most_distinct`).
+            titles: Item titles: a label must sit nearer its own members' titles than any other
+                node's; ``texts`` stand in if None.
         """
         from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
 
@@ -167,7 +169,7 @@ class InterestHierarchy:
         self.fine_centroids_ = fine_centroids
         self.fine_text_centroids_ = member_centroids(text_x, fine, n_fine)
         self.theme_centroids_ = theme_centroids
-        self.nodes_ = self._describe(x, text_x, texts, item_ids, descriptors, embed)
+        self.nodes_ = self._describe(x, texts, item_ids, descriptors, embed, titles)
         _log.info("hierarchy: %d items -> %d fine interests -> %d themes", n, n_fine, n_themes)
         return self
 
@@ -211,10 +213,12 @@ class InterestHierarchy:
         return fine.astype(np.int64), self.theme_of_fine_[fine]
 
     # ------------------------------------------------------------------ labels
-    def _describe(self, x: npt.NDArray[np.float32], text_x: npt.NDArray[np.float32], texts: list[str],
-                  item_ids: list[str], descriptors: Descriptors | None,
-                  embed: Callable[[list[str]], npt.NDArray[np.float32]] | None) -> pd.DataFrame:
+    def _describe(self, x: npt.NDArray[np.float32], texts: list[str], item_ids: list[str],
+                  descriptors: Descriptors | None, embed: Callable[[list[str]], npt.NDArray[np.float32]] | None,
+                  titles: list[str] | None) -> pd.DataFrame:
         cfg = self.config
+        title_x = (np.asarray(embed(list(titles if titles is not None else texts)), dtype=np.float32)
+                   if embed is not None and descriptors is not None else None)
         fine, themes = self.fine_of_item_, self.theme_of_fine_[self.fine_of_item_]
         rows = []
         for level, members_of, centroids, parent in (
@@ -227,8 +231,8 @@ class InterestHierarchy:
             described = (descriptor_labels(descriptors, members_of, n_nodes, cfg.n_keywords)
                          if descriptors is not None else [NodeLabel(None, [], [])] * n_nodes)
             labels = [d.label for d in described]
-            if embed is not None and any(d.candidates for d in described):
-                labels = most_distinct([d.candidates for d in described], member_centroids(text_x, members_of, n_nodes),
+            if embed is not None and title_x is not None and any(d.candidates for d in described):
+                labels = most_distinct([d.candidates for d in described], member_centroids(title_x, members_of, n_nodes),
                                        embed)
             for node in range(n_nodes):
                 idx = np.flatnonzero(members_of == node)

@@ -20,9 +20,11 @@ as in the catalogue. Category descriptors come first (what the catalogue itself 
 decade, then one word: ``"Horror · 1980s · dead"``. A node none of whose descriptors qualify
 keeps its top words, and one with nothing at all is called ``"fine 12"``.
 
-When the build can embed text, :func:`most_distinct` then lets each label grow by one more of
-its node's descriptors where that makes it clearly nearer its own members than any other
-node's (two "Drama · 1990s" nodes become "Drama · 1990s · war" and "Drama · 1990s · love").
+When the build can embed text, :func:`most_distinct` then picks, among the rule's label, its
+one-descriptor extensions and the combinations of the node's best descriptors, the label that
+sits most clearly nearer its own members' titles than any other node's (two "Drama · 1990s"
+nodes become "Drama · 1990s · war" and "Drama · 1990s · love"; a node of Harry Potter, Narnia
+and Librarian films "potter · harry · chronicles").
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -41,6 +44,8 @@ MIN_ITEMS_PER_WORD = 3  # a word in fewer items is a name or a code, not somethi
 MIN_SHARE = 0.25  # at least this share of a node's members must carry a descriptor it is named by
 MIN_LIFT = 1.5  # and it must be this many times as common in the node as in the catalogue
 MAX_CATEGORIES = 2
+COMBINED_FROM = 12  # a node's best-scored descriptors whose combinations are candidate labels
+COMBINED_MAX = 3  # descriptors in a combined candidate
 _YEAR_IN_TITLE = re.compile(r"\((1[89]\d\d|20\d\d)\)\s*$")
 _SEGMENTS = re.compile(r"\s*(?:[|;>/»›\\])\s*")
 _DIGIT = re.compile(r"\d")
@@ -190,15 +195,31 @@ def _join(desc: Descriptors, chosen: list[int]) -> str:
     return " · ".join(desc.names[j] for j in sorted(chosen, key=lambda j: order[desc.kinds[j]]))
 
 
+def _compatible(desc: Descriptors, chosen: list[int]) -> bool:
+    """Descriptors that can stand in one label: at most one decade, never a category path and
+    its own prefix, no word said twice ("Books · book")."""
+    if sum(desc.kinds[j] == "decade" for j in chosen) > 1:
+        return False
+    for a, b in combinations(chosen, 2):
+        if desc.kinds[a] == desc.kinds[b] == "category" and _related_paths(desc.keys[a], desc.keys[b]):
+            return False
+        if _words(desc.names[a]) & _words(desc.names[b]):
+            return False
+    return True
+
+
 def descriptor_labels(
     desc: Descriptors, members_of: npt.ArrayLike, n_nodes: int, n_keywords: int = 4, n_extensions: int = 8,
+    n_combined: int = COMBINED_FROM, max_combined: int = COMBINED_MAX,
 ) -> list[NodeLabel]:
     """Per node, its :class:`NodeLabel`.
 
     The label joins the qualifying descriptors (module docstring) with " · ": at most
     :data:`MAX_CATEGORIES` categories (never a path and its own prefix), one decade and one
     word. The candidates add one of the node's ``n_extensions`` best-scored other descriptors
-    (a word must still be carried by :data:`MIN_ITEMS_PER_WORD` members).
+    (a word must still be carried by :data:`MIN_ITEMS_PER_WORD` members), then every compatible
+    combination of 2 to ``max_combined`` of its ``n_combined`` best-scored descriptors: the pool
+    :func:`most_distinct` searches for the label that tells this node from the others.
     """
     if desc.matrix.shape[1] == 0:
         return [NodeLabel(None, [], []) for _ in range(n_nodes)]
@@ -238,19 +259,23 @@ def descriptor_labels(
                                                    if desc.kinds[c] == "category"):
                 continue
             candidates.append(_join(desc, [*chosen, j]))
-        out.append(NodeLabel(label, keywords, candidates))
+        pool = good[:n_combined]
+        for k in range(2, max_combined + 1):
+            candidates += [_join(desc, list(c)) for c in combinations(pool, k) if _compatible(desc, list(c))]
+        out.append(NodeLabel(label, keywords, list(dict.fromkeys(candidates))))
     return out
 
 
 def most_distinct(
     candidates: list[list[str]], centroids: npt.ArrayLike, embed: Callable[[list[str]], npt.NDArray[np.float32]],
 ) -> list[str | None]:
-    """Per node, the candidate that sits most clearly nearer its own members than any other
-    node's: the largest ``cos(name, own centroid) - max cos(name, other centroid)`` in the
-    sentence encoder's space (``centroids``: the members' mean text vectors). The first
-    candidate (the rule's label) wins ties, so a label only grows when that tells nodes
-    apart. No two nodes get the same label (the clearer node keeps it, the other takes its
-    next best). None for a node without candidates."""
+    """Per node, the first of its candidates (simplest first: the rule's label, its extensions,
+    then combinations) that sits nearer its own members than any other node's, in the sentence
+    encoder's space: margin ``cos(name, own centroid) - max cos(name, other centroid)`` above 0
+    (``centroids``: the members' mean title vectors, the text every catalogue has and analysts
+    read in every list). A node none of whose candidates manages that takes the one with the
+    largest margin. No two nodes get the same label (the node whose choice is clearest keeps it,
+    the other takes its next). None for a node without candidates."""
     cents = np.asarray(centroids, dtype=np.float32)
     cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
     unique = sorted({c for cc in candidates for c in cc})
@@ -265,8 +290,10 @@ def most_distinct(
         s = sims[[row[c] for c in cands]] if cands else np.zeros((0, sims.shape[1]), np.float32)
         others = np.delete(s, node, axis=1)
         margin = s[:, node] - (others.max(axis=1) if others.shape[1] else 0.0)
+        # the first candidate (simplest: the rule's label, then longer ones) that is nearer its
+        # own members than any other node's; when none is, the one that comes closest
         ranked.append(sorted(((float(m), k, c) for k, (m, c) in enumerate(zip(margin, cands, strict=True))),
-                             key=lambda t: (-t[0], t[1])))  # equal margins: the earlier candidate
+                             key=lambda t: (0, t[1]) if t[0] > 0 else (1, -t[0], t[1])))
     # no two nodes share a label: the node whose best label is clearest takes it, the others
     # their next best; a node left with none takes its best label marked with its number
     out: list[str | None] = [None] * len(candidates)

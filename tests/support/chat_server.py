@@ -45,9 +45,10 @@ class ChatServer:
 
     def reply_text(self, body: dict[str, Any]) -> str:
         facts = body["messages"][-1]["content"]
-        if self.mode == "name":  # a name from the request's first descriptor: "Group camping"
-            keywords = json.loads(facts).get("keywords") or ["things"]
-            return f"Group {keywords[0]}"
+        if self.mode == "name":  # the word most example titles share: "Group hammock"
+            request = json.loads(facts)
+            words = [w.lower() for w in re.findall(r"[A-Za-z]{4,}", " ".join(request.get("example_titles") or []))]
+            return f"Group {max(words, key=words.count) if words else (request.get('keywords') or ['things'])[0]}"
         if self.mode == "fixed":
             return self.fixed_reply
         if self.mode == "echo":

@@ -87,3 +87,24 @@ def test_two_interests_never_share_a_label() -> None:
     assert chosen[0] != chosen[1] and set(chosen) == {"A", "A · x"}
     alone = most_distinct([["A"], ["A"]], centroids, embed)
     assert alone[0] == "A" and alone[1] == "A (1)"
+
+
+def test_candidates_combine_a_nodes_descriptors_and_the_simplest_distinct_one_wins() -> None:
+    titles, texts, cats, node = _catalogue()
+    described = descriptor_labels(item_descriptors(titles, texts, cats), node, 3)
+    horror = described[0].candidates
+    assert horror[0] == described[0].label  # the rule's label first, simpler candidates before longer ones
+    assert any(c.count(" · ") == 2 for c in horror)  # combinations of three descriptors
+    for cands in (d.candidates for d in described):
+        for c in cands:  # never two decades, never a path with its own prefix, never a word twice
+            parts = c.split(" · ")
+            assert sum(p.endswith("0s") and p[:-2].isdigit() for p in parts) <= 1, c
+            assert not {"Home", "Kitchen"} <= set(parts) and len(parts) == len(set(parts)), c
+    vocab = {"A": [1.0, 0.0, 0.0], "A · x": [0.6, 0.8, 0.0], "A · x · z": [0.5, 0.86, 0.0]}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.array([vocab[t] for t in texts], dtype=np.float32)
+
+    centroids = np.array([[0.6, 0.8, 0.0], [0.9, 0.0, 0.43]], dtype=np.float32)
+    # "A" sits nearer the other node; "A · x" is already nearer its own: the longer one is not needed
+    assert most_distinct([["A", "A · x", "A · x · z"], []], centroids, embed)[0] == "A · x"
