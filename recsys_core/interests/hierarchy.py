@@ -22,7 +22,7 @@ import pandas as pd
 from recsys_core.config import HierarchyConfig
 from recsys_core.errors import NotFittedError
 from recsys_core.interests.item_space import choose_n_themes, theme_bounds
-from recsys_core.interests.labels import Descriptors, NodeLabel, descriptor_labels, most_distinct
+from recsys_core.interests.labels import COMBINED_MAX, Descriptors, NodeLabel, descriptor_labels, most_distinct
 
 _log = logging.getLogger(__name__)
 
@@ -228,7 +228,10 @@ class InterestHierarchy:
             n_nodes = centroids.shape[0]
             docs = [" ".join(texts[i] for i in np.flatnonzero(members_of == node)) for node in range(n_nodes)]
             keywords = keyword_labels(docs, cfg.n_keywords)
-            described = (descriptor_labels(descriptors, members_of, n_nodes, cfg.n_keywords)
+            # a theme is broad: it keeps its categories first (no title-word combinations, which
+            # would name a whole theme after two words a few of its titles share)
+            described = (descriptor_labels(descriptors, members_of, n_nodes, cfg.n_keywords,
+                                           max_combined=COMBINED_MAX if level == "fine" else 1)
                          if descriptors is not None else [NodeLabel(None, [], [])] * n_nodes)
             labels = [d.label for d in described]
             if embed is not None and title_x is not None and any(d.candidates for d in described):
