@@ -99,12 +99,20 @@ def show_reading(slot: DeltaGenerator, recs: RecommendationList) -> None:
         slot.caption(f"Read as: {md(recs.interest_reading.summary())}")
 
 
+def interest_line(fine: str, theme: str) -> str:
+    """A card's interest line: the fine interest, and its theme only when the theme says
+    something the fine label does not ("Sci-Fi · 2010s", not "Sci-Fi · 2010s · Sci-Fi · 2010s")."""
+    if set(theme.lower().split(" · ")) <= set(fine.lower().split(" · ")):
+        return fine
+    return f"{fine}  (theme: {theme})"
+
+
 def draw_card(r: Recommendation) -> DeltaGenerator:
     """One list row: rank, title, interests, score and its long/short split. Returns the empty
     slot under it for :func:`fill_explanation` (filled after the whole list is drawn)."""
     with st.container(border=True):
         head, score = st.columns([4, 1])
-        head.markdown(f"**{r.rank}. {md(r.title)}**  \n:gray[{md(r.fine_label)} · {md(r.theme_label)}]")
+        head.markdown(f"**{r.rank}. {md(r.title)}**  \n:gray[{md(interest_line(r.fine_label, r.theme_label))}]")
         total = max(abs(r.long_part) + abs(r.short_part), 1e-9)
         score.markdown(f"<div style='text-align:right'><b>{r.score:.3f}</b><br><span style='font-size:12px;"
                        f"color:#1f5f8b'>long {abs(r.long_part) / total:.0%}</span> · <span style='font-size:12px;"

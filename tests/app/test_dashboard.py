@@ -243,3 +243,11 @@ def test_every_lab_and_map_setting_in_a_link_is_read_back(built_app: Path) -> No
     assert shown.session_state["map.search"] == "tent"
     explorer = _app("views/04_user_explorer.py", user=user, asof="data-end")
     assert explorer.selectbox(key="user.asof.kind").value == "data-end" and user in explorer.title[0].value
+
+
+def test_a_card_names_the_theme_only_when_it_adds_words() -> None:
+    from app_ui.lab_parts import interest_line
+
+    assert interest_line("Sci-Fi · 2010s", "Sci-Fi · 2010s") == "Sci-Fi · 2010s"
+    assert interest_line("Electronics · camera · film", "Electronics · camera") == "Electronics · camera · film"
+    assert interest_line("Romance · 2010s", "Romance · Comedy") == "Romance · 2010s  (theme: Romance · Comedy)"
