@@ -147,7 +147,10 @@ class Store:
             except duckdb.IOException as exc:
                 if "lock" in str(exc).lower():
                     raise _explain_lock(self.path, exc) from None
-                raise StoreError(f"cannot open the database {self.path}: {exc}") from None
+                hint = (f" The file {self.path}.wal beside it belongs to another copy of the database (a copied or "
+                        "restored file keeps the old one's log): move that .wal file away and try again."
+                        if "wal" in str(exc).lower() and Path(f"{self.path}.wal").exists() else "")
+                raise StoreError(f"cannot open the database {self.path}: {exc}.{hint}") from None
             except duckdb.Error as exc:
                 raise StoreError(
                     f"cannot open {self.path} as a DuckDB database: {exc}. "

@@ -190,3 +190,23 @@ def test_a_live_event_can_be_listed_and_removed(db: Path, capsys: pytest.Capture
     assert f"Removed live event {event_id}" in capsys.readouterr().out
     assert main(["--db", str(db), "event", "--list"]) == 0
     assert "0 live event(s)" in capsys.readouterr().out
+
+
+def test_a_stale_write_ahead_log_beside_a_copied_database_is_named(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "shop.duckdb"
+    left = ("import duckdb, os, sys; c = duckdb.connect(sys.argv[1]); c.execute('PRAGMA disable_checkpoint_on_shutdown');"
+            "c.execute('CREATE TABLE t (a INTEGER)'); c.execute('CHECKPOINT'); c.execute('INSERT INTO t VALUES (1)');"
+            "os._exit(0)")  # a process that died with its log unwritten
+    subprocess.run([sys.executable, "-c", left, str(db)], check=True, timeout=60)
+    assert (tmp_path / "shop.duckdb.wal").exists()
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE u (b INTEGER)")
+    shutil.copy(other, db)  # a restored copy, with the old log still beside it
+    assert main(["--db", str(db), "info"]) == 1
+    err = capsys.readouterr().err
+    assert "shop.duckdb.wal beside it belongs to another copy of the database" in err and "Traceback" not in err
