@@ -3,7 +3,9 @@
 A text passes when it cites at least one evidence title or interest label, names no
 catalogue title other than the candidate's and the evidence's, quotes nothing that is not in
 the facts, holds no link, shouts no capitalised word that no title holds, repeats no word of an
-instruction hidden in the item's text, and is one or two finished sentences. The counterfactual part (how
+instruction hidden in the item's text, frames the user's past as the score split does (no "recently"
+when long-term taste carries the score, no "long liked" when recent activity does), and is one
+or two finished sentences. The counterfactual part (how
 much the score drops without the cited history items) needs the model, so the engine fills it.
 """
 
@@ -28,6 +30,11 @@ _SHOUT = re.compile(r"\b[A-Z]{4,}\b")  # a word in capitals, as an injected "rep
 _INSTRUCTION = re.compile(r"\b(ignore (all|any|the|previous|prior|above|earlier)|disregard|instructions?\b|"
                           r"system prompt|you are now|(reply|respond|answer|say|print|output|write) (with|only|"
                           r"exactly|the word))", re.IGNORECASE)
+# how a sentence frames the user's past: it must match the branch that carries the score
+_SAYS_RECENT = re.compile(r"\b(recent|recently|lately|latest|this week|these days|just (?:chose|picked|watched|bought)|"
+                          r"right now|new interest)\b", re.IGNORECASE)
+_SAYS_LONG = re.compile(r"\b(long liked|long loved|long enjoyed|for a long time|for years|always|all along|"
+                        r"long-standing|long-term|lasting)\b", re.IGNORECASE)
 _COMMON = frozenset("a an and the or of to in on for with you your is are be it this that all any now just "
                     "only from as at by".split())
 MAX_WORDS = 60
@@ -154,6 +161,14 @@ def check_explanation(text: str, facts: ExplanationFacts, titles: TitleIndex) ->
     echoed = instruction_words(facts.description) - set(normalise(named).split())
     if echoed & set(norm.split()):
         problems.append("repeats an instruction found in the item's text")
+
+    unquoted = _QUOTED.sub(" ", text)  # a title or a label may say "Always"; the prose may not mislead
+    for label in (facts.fine_label, facts.theme_label, facts.title, *facts.evidence_titles):
+        unquoted = unquoted.replace(label, " ") if label else unquoted
+    if facts.driver == "long-term" and _SAYS_RECENT.search(unquoted):
+        problems.append("speaks of recent activity, but long-term taste carries the score")
+    elif facts.driver == "recent" and _SAYS_LONG.search(unquoted):
+        problems.append("speaks of long-standing taste, but recent activity carries the score")
 
     cited_items = tuple(e.item_id for e in facts.evidence if any(_contains(norm, k) for k in title_forms(e.title)))
     label_words = {facts.fine_label, facts.theme_label, *facts.fine_label.split(", "), *facts.theme_label.split(", ")}

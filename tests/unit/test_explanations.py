@@ -83,6 +83,24 @@ def test_the_check_refuses_an_echoed_injection(text: str) -> None:
                              plain, TITLES).passed  # an ordinary description is no instruction
 
 
+@pytest.mark.parametrize(("driver", "text", "problem"), [
+    ("long-term", 'Because you recently chose "Down Sleeping Bag", this tent suits you.', "speaks of recent activity"),
+    ("long-term", 'Lately "Down Sleeping Bag" caught your eye, so this tent suits you.', "speaks of recent activity"),
+    ("recent", 'Because you have long liked "Down Sleeping Bag", this tent suits you.', "speaks of long-standing"),
+    ("recent", 'You have always liked "Down Sleeping Bag", so this tent suits you.', "speaks of long-standing"),
+])
+def test_the_sentence_frames_the_past_as_the_score_split_does(driver: str, text: str, problem: str) -> None:
+    facts = _facts(driver=driver)
+    result = check_explanation(text, facts, TITLES)
+    assert not result.passed and any(problem in p for p in result.problems), result.problems
+    assert check_explanation(template_explanation(facts), facts, TITLES).passed  # the product's own opening fits
+    both = _facts(driver="both")
+    assert check_explanation(text, both, TITLES).passed  # with both branches at work either framing is fair
+    titled = _facts(driver="recent", evidence=(EvidenceFact("S1", "Always (1989)", 60),))
+    assert check_explanation('Because you recently chose "Always (1989)", this tent suits you.', titled,
+                             TitleIndex(["Always (1989)", "Ridge Two-Person Tent"])).passed  # a title is not prose
+
+
 def test_titles_inside_allowed_titles_and_short_words_are_not_foreign() -> None:
     facts = _facts(evidence=(EvidenceFact("M2", "Toy Story 2 (1999)", 80),), title="Ridge Two-Person Tent")
     ok = check_explanation('Because you liked "Toy Story 2", you will look up to this tent.', facts, TITLES)
