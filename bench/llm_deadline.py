@@ -25,17 +25,11 @@ sys.path.insert(0, str(ROOT))
 from recsys_core.config import ExplainConfig  # noqa: E402
 from recsys_core.data.store import Store  # noqa: E402
 from recsys_core.explain.backends import LocalLlamaBackend, OpenAICompatibleBackend  # noqa: E402
-from recsys_core.explain.check import TitleIndex  # noqa: E402
 from recsys_core.explain.explainer import Explainer  # noqa: E402
-from recsys_core.explain.facts import EvidenceFact, ExplanationFacts  # noqa: E402
 from tests.support.chat_server import chat_server  # noqa: E402
+from tests.support.facts import TENT_FACTS, TENT_TITLES  # noqa: E402
 
-FACTS = ExplanationFacts(
-    user_id="u1", item_id="T9", title="Ridge Two-Person Tent", description="A light tent for two.",
-    fine_label="tent, camping, hiking", theme_label="outdoor, camping, trail",
-    evidence=(EvidenceFact("S1", "Down Sleeping Bag", 60), EvidenceFact("S2", "Camp Stove Kit", 30)),
-    driver="recent", weighting="learned", learned_alpha=0.2)
-TITLES = TitleIndex(["Ridge Two-Person Tent", "Down Sleeping Bag", "Camp Stove Kit"])
+FACTS, TITLES = TENT_FACTS, TENT_TITLES
 ENDPOINT_CASES = [("trickle", 0.5), ("endless-line", 0.5), ("stall", 60.0), ("slow", 60.0), ("close", 0.0),
                   ("short", 0.0), ("ok", 0.0)]
 

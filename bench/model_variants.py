@@ -40,28 +40,35 @@ def _fields(pairs: list[str]) -> dict[str, Any]:
     return {k: _value(v) for k, v in (p.split("=", 1) for p in pairs)}
 
 
-def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]) -> dict[str, Any]:
+def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]) -> tuple[Any, Any, np.ndarray]:
+    """``(config, fitted, item vectors)``: the model trained as ``evaluate`` trains it, settings
+    changed; per-epoch lines printed. Shared by the benches that try variants on that split."""
     import torch
 
-    from recsys_core import metrics as M
     from recsys_core.config import RecsysConfig
     from recsys_core.data.store import Store
     from recsys_core.engine import RecsysEngine
-    from recsys_core.evaluation.runner import fused_scores
-    from recsys_core.serving import encode_states
     from recsys_core.training import fit_model, take_snapshot
 
     cfg = RecsysConfig.from_env().with_db(db)
     cfg = replace(cfg, model=replace(cfg.model, **model_fields), hierarchy=replace(cfg.hierarchy, **hierarchy_fields))
-    embedder = RecsysEngine(cfg).embedder
     with Store(db, read_only=True, config=cfg.store) as store:
-        snapshot = take_snapshot(store, embedder, include_live=False, what="evaluate")
+        snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
         fitted = fit_model(snapshot, cfg, hold_out_test=True, on_epoch=lambda s: print(
             f"  epoch {s.epoch} loss {s.loss:.3f} val NDCG@10 {s.val_ndcg_10:.4f} ({s.seconds:.0f} s)", flush=True))
-    history, test = fitted.history, fitted.test
-    assert test is not None
+    assert fitted.test is not None
     with torch.inference_mode():
         item_vecs = fitted.model.item_vectors().numpy()  # type: ignore[attr-defined]
+    return cfg, fitted, item_vecs
+
+
+def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]) -> dict[str, Any]:
+    from recsys_core import metrics as M
+    from recsys_core.evaluation.runner import fused_scores
+    from recsys_core.serving import encode_states
+
+    cfg, fitted, item_vecs = fit_on_evaluation_split(db, model_fields, hierarchy_fields)
+    history, test = fitted.history, fitted.test
     states = encode_states(fitted.model, cfg.model, history, test.users, history.lengths()[test.users], test.days)
     u_long = np.stack([s.u_long for s in states])
     u_short = np.stack([s.u_short for s in states])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,31 +45,18 @@ def _cooccurrence(seqs: object, n_items: int) -> np.ndarray:
 
 def main() -> None:
     import model_variants as mv
-    import torch
 
     from recsys_core import metrics as M
-    from recsys_core.config import RecsysConfig
-    from recsys_core.data.store import Store
-    from recsys_core.engine import RecsysEngine
     from recsys_core.fusion import fuse
     from recsys_core.interests.sequences import drop_last
     from recsys_core.serving import encode_states
-    from recsys_core.training import fit_model, take_snapshot
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, type=Path)
     ap.add_argument("--set", nargs="*", default=[], help="InterestModelConfig field=value")
     args = ap.parse_args()
-    cfg = RecsysConfig.from_env().with_db(args.db)
-    cfg = replace(cfg, model=replace(cfg.model, **mv._fields(args.set)))
-    with Store(args.db, read_only=True, config=cfg.store) as store:
-        snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
-        fitted = fit_model(snapshot, cfg, hold_out_test=True, on_epoch=lambda s: print(
-            f"  epoch {s.epoch} val NDCG@10 {s.val_ndcg_10:.4f} ({s.seconds:.0f} s)", flush=True))
+    cfg, fitted, vecs = mv.fit_on_evaluation_split(args.db, mv._fields(args.set), {})
     history, test = fitted.history, fitted.test
-    assert test is not None
-    with torch.inference_mode():
-        vecs = fitted.model.item_vectors().numpy()  # type: ignore[attr-defined]
     n_items = vecs.shape[0]
     before_val, val = drop_last(history)
 

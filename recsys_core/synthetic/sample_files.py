@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recsys_core.errors import InvalidArgumentError
 from recsys_core.synthetic.behaviour import BehaviourSpec, generate_behaviour
 from recsys_core.synthetic.catalogue import generate_catalogue
 
@@ -31,6 +32,8 @@ def write_sample(folder: str | Path, n_items: int = 2400, n_users: int = 1200, s
         Row counts per written file.
     """
     folder = Path(folder)
+    if n_users < 1:
+        raise InvalidArgumentError(f"the sample needs at least 1 user, got {n_users}")
     items, truth_items = generate_catalogue(n_items=n_items, seed=seed)  # refuses bad sizes before any write
     out = generate_behaviour(truth_items, BehaviourSpec(n_users=n_users), seed=seed + 4)
     (folder / "truth").mkdir(parents=True, exist_ok=True)

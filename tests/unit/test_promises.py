@@ -19,18 +19,13 @@ from recsys_core.cli import main
 from recsys_core.config import ExplainConfig
 from recsys_core.data.store import Store
 from recsys_core.explain import explainer as explainer_module
-from recsys_core.explain.check import TitleIndex
 from recsys_core.explain.explainer import Explainer
-from recsys_core.explain.facts import EvidenceFact, ExplanationFacts
+from recsys_core.explain.facts import ExplanationFacts
 from recsys_core.explain.template import template_explanation
 from tests.conftest import EVENTS_CSV, ITEMS_CSV, write
+from tests.support.facts import TENT_FACTS, TENT_TITLES
 
-FACTS = ExplanationFacts(
-    user_id="u1", item_id="T9", title="Ridge Two-Person Tent", description="A light tent for two.",
-    fine_label="tent, camping, hiking", theme_label="outdoor, camping, trail",
-    evidence=(EvidenceFact("S1", "Down Sleeping Bag", 60), EvidenceFact("S2", "Camp Stove Kit", 30)),
-    driver="recent", weighting="learned", learned_alpha=0.2)
-TITLES = TitleIndex(["Ridge Two-Person Tent", "Down Sleeping Bag", "Camp Stove Kit"])
+FACTS, TITLES = TENT_FACTS, TENT_TITLES
 
 
 class CountingBackend:
@@ -129,6 +124,8 @@ def test_import_info_generate_build_and_name_on_the_command_line(
     sample = tmp_path / "generated"
     assert main(["generate-sample", "--out", str(sample), "--items", "120", "--users", "40"]) == 1
     assert "needs at least 750 items" in capsys.readouterr().err
+    assert main(["generate-sample", "--out", str(sample), "--users", "0"]) == 1
+    assert "needs at least 1 user" in capsys.readouterr().err
     assert not sample.exists()
     assert main(["generate-sample", "--out", str(sample), "--items", "750", "--users", "60", "--seed", "3"]) == 0
     capsys.readouterr()
