@@ -121,6 +121,12 @@ def evaluation_table(_engine: RecsysEngine, run_id: int) -> tuple[pd.DataFrame, 
     return _engine.evaluation_table(run_id)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def gate_verdict(_engine: RecsysEngine, newest_run: int) -> dict[str, object] | None:
+    """The newest evaluation's word on the learned weight (keyed by that run's id)."""
+    return _engine.gate_verdict()
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def evaluation_comparison(_engine: RecsysEngine, run_id: int) -> pd.DataFrame:
     return _engine.evaluation_comparison(run_id)

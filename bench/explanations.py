@@ -1,6 +1,6 @@
 """Benchmark the explanations on the sample data with the packaged local LLM.
 
-Run: python bench/explanations.py [--db FILE] [--n 100] [--backend local]
+Run: python bench/explanations.py [--db FILE] [--n 100] [--backend local] [--dump FILE.jsonl]
 
 With no --db, a fresh database gets the shipped sample and a build (about 3 minutes, most of
 it embedding). Then, for the first --n recommendations (5 per user, users in a fixed order):
@@ -9,7 +9,10 @@ it embedding). Then, for the first --n recommendations (5 per user, users in a f
    falling back), the reasons for the others, and the median counterfactual score drop;
 2. writes them again through the cache (first pass stores them) and prints the cache-hit
    latency, median and p95;
-3. prints three explanations that passed, verbatim, and the model load time.
+3. prints three explanations that passed, verbatim, and the model load time;
+4. with --dump, writes one JSON line per explanation (the facts it was checked against, the
+   LLM's own text, what was shown, every problem the check found): the file to read by hand.
+The check's rules each get a line: how many LLM texts each one refused (a text can fail several).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import json
 import statistics
 import sys
 import tempfile
@@ -32,15 +36,27 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _rule(problem: str) -> str:
+    """A check problem without its particulars: 'says "farm" of the item, ...' -> 'says ... of the item'."""
+    if " of the item, " in problem:
+        return "claims about the item not in its text, category or labels"
+    if "no cited item was" in problem:
+        return "claims about the user's past not in their history"
+    return problem.split(":")[0].split('"')[0].strip()
+
+
 def main() -> int:
     from recsys_core.config import RecsysConfig
     from recsys_core.engine import RecsysEngine
+    from recsys_core.explain.check import check_explanation
+    from recsys_core.explain.facts import facts_for
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="a database with the sample and a build (default: make one)")
     ap.add_argument("--n", type=int, default=100, help="recommendations to explain (default 100)")
     ap.add_argument("--per-user", type=int, default=5)
     ap.add_argument("--backend", default="local", choices=["local", "openai", "template"])
+    ap.add_argument("--dump", type=Path, help="write every explanation with its facts and check as JSON lines")
     args = ap.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
@@ -74,10 +90,20 @@ def main() -> int:
         cur.execute("DELETE FROM explanations WHERE backend = ?", [engine.explanations.explainer.backend_name])
 
     fresh = []
+    dumped = []
+    service = engine.explanations
     for recs, rec in pairs:
         t0 = time.perf_counter()
-        e = engine.explanations.explain_item(recs, rec)
+        e = service.explain_item(recs, rec)
         fresh.append((time.perf_counter() - t0, e))
+        if args.dump:
+            facts = facts_for(recs, rec, service.about([rec.item_id]).get(rec.item_id), None, config.explain.n_evidence,
+                              config.explain.description_words, service.past(recs.user_id))
+            llm = e.text if e.source == "llm" else e.llm_text
+            problems = list(check_explanation(llm, facts, service.title_index()).problems) if llm else []
+            dumped.append({"user": e.user_id, "item": e.item_id, "facts": dataclasses.asdict(facts), "llm_text": llm,
+                           "shown": e.text, "source": e.source, "fallback_reason": e.fallback_reason,
+                           "problems": problems})
     hits = []
     for recs, rec in pairs:
         t0 = time.perf_counter()
@@ -106,6 +132,16 @@ def main() -> int:
               f"p10 {100 * _pct(drops, 0.1):.0f}%, p90 {100 * _pct(drops, 0.9):.0f}%")
     print(f"cache hit: median {1000 * statistics.median(hit_secs):.1f} ms, p95 {1000 * _pct(hit_secs, 0.95):.1f} ms "
           f"({sum(e.cached for _, e in hits)}/{len(hits)} served from cache)")
+    rules = collections.Counter(_rule(p)
+                                for d in dumped for p in d["problems"])
+    if dumped:
+        print("LLM texts refused, by rule (a text can fail several):")
+        for rule, n in rules.most_common():
+            print(f"  {rule}: {n}")
+        with args.dump.open("w") as out:
+            for d in dumped:
+                out.write(json.dumps(d, ensure_ascii=False) + "\n")
+        print(f"wrote {len(dumped)} explanations to {args.dump}")
     print("\nthree explanations that passed, verbatim:")
     for e in passed[:3]:
         print(f"  [{e.user_id} / {e.item_id}] {e.text}")

@@ -1,7 +1,9 @@
 """Train the interest model on a built database's evaluation split with model settings changed,
-and print the test NDCG@10 / HR@10 of the learned gate, each branch alone and the best fixed weight.
+and print the test NDCG@10 / HR@10 of the learned gate, each branch alone and the best fixed weight
+(with the items-chosen-together links at the weight validation chose, and without them).
 
 Run: python bench/model_variants.py --db PATH [--set n_negatives=20000 id_dropout=0.2 ...] [--hier ...]
+     [--links enabled=False ...]
 
 The split and the training are the evaluation's (``training.fit_model(hold_out_test=True)``:
 each user's newest item is the test, the one before it stops training); one seed, so compare
@@ -40,7 +42,8 @@ def _fields(pairs: list[str]) -> dict[str, Any]:
     return {k: _value(v) for k, v in (p.split("=", 1) for p in pairs)}
 
 
-def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]) -> tuple[Any, Any, np.ndarray]:
+def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any],
+                            link_fields: dict[str, Any] | None = None) -> tuple[Any, Any, np.ndarray]:
     """``(config, fitted, item vectors)``: the model trained as ``evaluate`` trains it, settings
     changed; per-epoch lines printed. Shared by the benches that try variants on that split."""
     import torch
@@ -51,7 +54,8 @@ def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fi
     from recsys_core.training import fit_model, take_snapshot
 
     cfg = RecsysConfig.from_env().with_db(db)
-    cfg = replace(cfg, model=replace(cfg.model, **model_fields), hierarchy=replace(cfg.hierarchy, **hierarchy_fields))
+    cfg = replace(cfg, model=replace(cfg.model, **model_fields), hierarchy=replace(cfg.hierarchy, **hierarchy_fields),
+                  links=replace(cfg.links, **(link_fields or {})))
     with Store(db, read_only=True, config=cfg.store) as store:
         snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
         fitted = fit_model(snapshot, cfg, hold_out_test=True, on_epoch=lambda s: print(
@@ -62,18 +66,22 @@ def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fi
     return cfg, fitted, item_vecs
 
 
-def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]) -> dict[str, Any]:
+def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any],
+        link_fields: dict[str, Any]) -> dict[str, Any]:
     from recsys_core import metrics as M
     from recsys_core.evaluation.runner import fused_scores
+    from recsys_core.interests.links import batch_link_scores
     from recsys_core.serving import encode_states
 
-    cfg, fitted, item_vecs = fit_on_evaluation_split(db, model_fields, hierarchy_fields)
+    cfg, fitted, item_vecs = fit_on_evaluation_split(db, model_fields, hierarchy_fields, link_fields)
     history, test = fitted.history, fitted.test
     states = encode_states(fitted.model, cfg.model, history, test.users, history.lengths()[test.users], test.days)
     u_long = np.stack([s.u_long for s in states])
     u_short = np.stack([s.u_short for s in states])
     gate = np.array([s.gate for s in states])
     seen = [history.user(int(u))[0] for u in test.users]
+    links = (None if fitted.links is None else
+             batch_link_scores(fitted.links, seen, cfg.links, cfg.model.max_history))
 
     def ndcg_hr(scores: np.ndarray) -> list[float]:
         scores = np.asarray(scores, np.float64)
@@ -82,13 +90,15 @@ def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]
         ranks = M.rank_of_targets(scores, test.items)
         return [round(M.ndcg_at_k(ranks, 10), 4), round(M.hit_rate_at_k(ranks, 10), 4)]
 
-    fixed = {round(float(a), 1): ndcg_hr(fused_scores(float(a), u_long, u_short, item_vecs))[0]
+    fixed = {round(float(a), 1): ndcg_hr(fused_scores(float(a), u_long, u_short, item_vecs, links))[0]
              for a in np.linspace(0, 1, 11)}
     best = max(fixed, key=lambda a: fixed[a])
-    return {"model": model_fields, "hierarchy": hierarchy_fields, "epochs": len(fitted.epochs),
-            "training_seconds": round(fitted.seconds["training"]), "test_users": len(test.users),
-            "learned_gate": ndcg_hr(fused_scores(gate, u_long, u_short, item_vecs)),
-            "long_only": ndcg_hr(u_long @ item_vecs.T), "short_only": ndcg_hr(u_short @ item_vecs.T),
+    return {"model": model_fields, "hierarchy": hierarchy_fields, "links": link_fields, "epochs": len(fitted.epochs),
+            "training_seconds": round(fitted.seconds["training"]), "fusion_seconds": round(fitted.seconds.get("fusion", 0), 1),
+            "fusion": fitted.fusion, "test_users": len(test.users),
+            "learned_gate": ndcg_hr(fused_scores(gate, u_long, u_short, item_vecs, links)),
+            "learned_gate_without_links": ndcg_hr(fused_scores(gate, u_long, u_short, item_vecs)),
+            "long_only": ndcg_hr(u_long @ item_vecs.T), "short_only": ndcg_hr(fused_scores(0.0, u_long, u_short, item_vecs, links)),
             "best_fixed_weight": [best, fixed[best]]}
 
 
@@ -97,10 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True, type=Path, help="a database with imported data (opened read-only)")
     ap.add_argument("--set", nargs="*", default=[], help="InterestModelConfig field=value")
     ap.add_argument("--hier", nargs="*", default=[], help="HierarchyConfig field=value")
+    ap.add_argument("--links", nargs="*", default=[], help="LinksConfig field=value")
     args = ap.parse_args(argv)
     if not args.db.exists():
         raise SystemExit(f"no database at {args.db}")
-    print(json.dumps(run(args.db, _fields(args.set), _fields(args.hier))), flush=True)
+    print(json.dumps(run(args.db, _fields(args.set), _fields(args.hier), _fields(args.links))), flush=True)
     return 0
 
 

@@ -24,6 +24,7 @@ from recsys_core.data.frames import load_profiles
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
+from recsys_core.interests.links import links_to_checkpoint
 from recsys_core.interests.sequences import Sequences
 from recsys_core.moments import typical_session_gap
 from recsys_core.training import fit_model, take_snapshot
@@ -125,6 +126,7 @@ def build_model(
     ckpt["fine_centroids"] = hierarchy.fine_text_centroids_  # new items are placed from their text
     ckpt["interest_space"] = map_vectors(hierarchy.item_vectors_, config.seed)  # what the map projects
     ckpt["theme_of_fine"] = hierarchy.theme_of_fine_
+    ckpt["links"] = links_to_checkpoint(fitted.links, config.links)
     buffer = io.BytesIO()
     torch.save(ckpt, buffer)
     catalogue = snapshot.catalogue
@@ -141,6 +143,7 @@ def build_model(
         "val_ndcg_10": [None if s.val_ndcg_10 is None else round(s.val_ndcg_10, 4) for s in history],
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "new_texts": snapshot.features.n_new,
+        "fusion": _jsonable(fitted.fusion),  # the links' weight, chosen on validation
         "next_visit_gap_days": next_visit_gap(fitted.sequences, config.model.session_gap_minutes / 1440.0),
     }
     build_config = {"hierarchy": config.hierarchy, "model": config.model, "seed": config.seed}

@@ -300,7 +300,8 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
                 print(f"interest read as: {result.interest_reading.summary()}")
             if result.note:
                 print(f"note: {result.note}")
-        descriptions = engine.descriptions([r.item_id for r in result.items])
+        about = explanations.about([r.item_id for r in result.items])
+        past = explanations.past(result.user_id)
         for rec in result.items:
             if not args.json:
                 print(f"\n{rec.rank:>2}. {rec.title} [{rec.item_id}]  score {rec.score:.3f} = long {rec.long_part:.3f}"
@@ -314,7 +315,7 @@ def cmd_explain(args: argparse.Namespace, config: RecsysConfig) -> int:
                 print(piece, end="", flush=True)
 
             e = explanations.explain_item(result, rec, args.interest, on_token=None if args.json else show,
-                                    use_cache=not args.no_cache, description=descriptions.get(rec.item_id))
+                                    use_cache=not args.no_cache, about=about.get(rec.item_id), past=past)
             if args.json:
                 out.append({"rank": rec.rank, "item_id": rec.item_id, "title": rec.title, "score": round(rec.score, 6),
                             "explanation": e.text, "source": e.source, "backend": e.backend, "model": e.model,

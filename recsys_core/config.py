@@ -117,6 +117,27 @@ class InterestModelConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LinksConfig:
+    """Items chosen together, the item-to-item part of the short-term score (see
+    :mod:`recsys_core.interests.links`)."""
+
+    enabled: bool = True
+    l2: float = 200.0  # ridge penalty of the closed-form fit (EASE's lambda)
+    min_count: int = 2  # items chosen by fewer users get no links
+    max_items: int = 10_000  # at most this many (the most chosen) items: the fit solves a dense system of this size
+    top_k: int = 100  # links kept per item
+    window: int = 20  # newest history items whose links are read
+    decay_items: float = 5.0  # an item's links weigh exp(-position / decay_items), newest = position 0
+    weights: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)  # candidates for the links' weight, chosen on validation
+
+    def __post_init__(self) -> None:
+        if self.l2 <= 0 or self.min_count < 1 or self.max_items < 2 or self.top_k < 1 or self.window < 1:
+            raise ValueError("LinksConfig: l2 > 0, min_count >= 1, max_items >= 2, top_k >= 1, window >= 1")
+        if self.decay_items <= 0 or not self.weights or min(self.weights) < 0:
+            raise ValueError("LinksConfig: decay_items > 0 and at least one weight, none negative")
+
+
+@dataclass(frozen=True, slots=True)
 class RecommendConfig:
     """Defaults of a recommendation call."""
 
@@ -194,6 +215,7 @@ class ExplainConfig:
 
     backend: str = "local"
     timeout_seconds: float = 4.0  # per explanation, generation included; then the template is used
+    list_budget_seconds: float = 10.0  # per shown list, from when it is shown: items not written by then get the template
     max_tokens: int = 48
     temperature: float = 0.0
     local_threads: int = 2
@@ -208,8 +230,8 @@ class ExplainConfig:
     def __post_init__(self) -> None:
         if self.backend not in ("local", "openai", "template"):
             raise ValueError(f"ExplainConfig.backend must be local, openai or template, got {self.backend!r}")
-        if self.timeout_seconds <= 0 or self.max_tokens < 8:
-            raise ValueError("ExplainConfig needs timeout_seconds > 0 and max_tokens >= 8")
+        if self.timeout_seconds <= 0 or self.list_budget_seconds <= 0 or self.max_tokens < 8:
+            raise ValueError("ExplainConfig needs timeout_seconds > 0, list_budget_seconds > 0 and max_tokens >= 8")
         if self.backend == "openai" and not self.endpoint_url:
             raise ValueError("ExplainConfig.backend 'openai' needs endpoint_url (RECSYS_LLM_URL)")
         if self.endpoint_url is not None:
@@ -241,6 +263,7 @@ class RecsysConfig:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
     model: InterestModelConfig = field(default_factory=InterestModelConfig)
+    links: LinksConfig = field(default_factory=LinksConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     explain: ExplainConfig = field(default_factory=ExplainConfig)
@@ -270,8 +293,8 @@ class RecsysConfig:
         ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``
         (a sentence-transformers folder or name, or ``hashing-N`` for dry runs), ``RECSYS_EPOCHS``,
         and for explanations ``RECSYS_LLM_BACKEND`` (local, openai, template), ``RECSYS_LLM_URL``,
-        ``RECSYS_LLM_MODEL``, ``RECSYS_LLM_API_KEY`` (or ``OPENAI_API_KEY``), ``RECSYS_LLM_TIMEOUT``.
-        Setting ``RECSYS_LLM_URL`` alone selects the endpoint backend.
+        ``RECSYS_LLM_MODEL``, ``RECSYS_LLM_API_KEY`` (or ``OPENAI_API_KEY``), ``RECSYS_LLM_TIMEOUT``
+        (per explanation), ``RECSYS_LLM_BUDGET`` (per shown list). Setting ``RECSYS_LLM_URL`` alone selects the endpoint backend.
         """
         env = os.environ if environ is None else environ
         cfg = cls()
@@ -304,11 +327,14 @@ class RecsysConfig:
         timeout = cfg.explain.timeout_seconds
         if env.get("RECSYS_LLM_TIMEOUT"):
             timeout = _env_number(env, "RECSYS_LLM_TIMEOUT", float, minimum=0.1)
+        budget = cfg.explain.list_budget_seconds
+        if env.get("RECSYS_LLM_BUDGET"):
+            budget = _env_number(env, "RECSYS_LLM_BUDGET", float, minimum=0.1)
         cfg = replace(cfg, explain=replace(
             cfg.explain, backend=backend, endpoint_url=url,
             endpoint_model=env.get("RECSYS_LLM_MODEL") or cfg.explain.endpoint_model,
             endpoint_key=env.get("RECSYS_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None,
-            timeout_seconds=timeout))
+            timeout_seconds=timeout, list_budget_seconds=budget))
         return cfg
 
 

@@ -23,7 +23,14 @@ from recsys_core.config import ExplainConfig, RecsysConfig
 from recsys_core.data import browse, builds, importers, live_events, presets
 from recsys_core.data.browse import Overview, PreviewTable
 from recsys_core.data.builds import BuildInfo
-from recsys_core.data.frames import data_clock, load_descriptions, load_profile_text, load_user_events, user_fingerprint
+from recsys_core.data.frames import (
+    ItemAbout,
+    data_clock,
+    load_item_about,
+    load_profile_text,
+    load_user_events,
+    user_fingerprint,
+)
 from recsys_core.data.importers import ImportPlan, ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
@@ -123,8 +130,9 @@ class RecsysEngine:
     def profile_text(self, user_id: str) -> str | None:
         return load_profile_text(self.store, user_id)
 
-    def descriptions(self, item_ids: list[str]) -> dict[str, str]:
-        return load_descriptions(self.store, item_ids)
+    def item_about(self, item_ids: list[str]) -> dict[str, ItemAbout]:
+        """The items' descriptions and categories (what an explanation may say of them)."""
+        return load_item_about(self.store, item_ids)
 
     def file_columns(self, path: str, kind: str) -> tuple[list[str], dict[str, str], list[str]]:
         """A file's columns, the field each would fill and the fields of ``kind`` (see :func:`importers.file_columns`)."""
@@ -305,6 +313,8 @@ class RecsysEngine:
         """Switch the explanation backend or its settings (the next explanation uses them)."""
         with self._lock:
             self.config = replace(self.config, explain=explain)
+            if self._explanations is not None:
+                self._explanations.jobs.close()  # lists queued for the old writer are dropped
             self._explanations = None
 
     def rename_interest(self, level: str, node_id: int, name: str) -> None:
@@ -391,6 +401,11 @@ class RecsysEngine:
         bootstrap interval and a verdict (better / worse / tie) from the reference's side."""
         self.evaluation_table(run_id)  # a clear error for an unknown run
         return runs.load_run_comparison(self.store, run_id, reference, self.config.evaluation)
+
+    def gate_verdict(self) -> dict[str, object] | None:
+        """The newest evaluation's word on the learned weight against the best fixed weight
+        (see :func:`runs.gate_verdict`); None before any evaluation."""
+        return runs.gate_verdict(self.store, self.config.evaluation)
 
     def evaluate(self, on_progress: Progress | None = None) -> EvaluationReport:
         """Run the leave-last-out evaluation (trains its own model on the training part) and store it."""

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from recsys_core.errors import InvalidArgumentError
 from recsys_core.fusion import fuse
 from recsys_core.interests.descriptions import DescriptionReading
+from recsys_core.interests.links import Links, link_contrib, link_scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class UserState:
         slot_liked: ``(L,)`` False where a slot is a low rating (see
             :func:`sequences.low_ratings`): read by the encoder, never cited or counted as liked.
             None = every slot is liked.
+        link_weights: ``(L,)`` how much each slot's links to other items count (see
+            :mod:`recsys_core.interests.links`); None = no links.
     """
 
     u_long: npt.NDArray[np.float32]
@@ -51,6 +54,7 @@ class UserState:
     cold_start: str | None = None
     at_days: float | None = None  # the moment the state was read at (days since the epoch, UTC)
     slot_liked: npt.NDArray[np.bool_] | None = None
+    link_weights: npt.NDArray[np.float32] | None = None
 
     def liked_slots(self) -> npt.NDArray[np.bool_]:
         """``(L,)`` True where a slot may be called liked."""
@@ -115,11 +119,26 @@ def check_request(n: int | None, alpha: float | None, diversity: float | None) -
 
 
 def branch_scores(
-    state: UserState, item_vecs: npt.NDArray[np.float32]
+    state: UserState, item_vecs: npt.NDArray[np.float32], links: Links | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Long- and short-term similarity of every item, each ``(n_items,)``."""
+    """Long- and short-term score of every item, each ``(n_items,)``: the similarity to each
+    branch vector, and on the short-term side the links from the newest items."""
     both = item_vecs @ np.stack([state.u_long, state.u_short], axis=1)
-    return both[:, 0], both[:, 1]
+    long_s, short_s = both[:, 0], both[:, 1]
+    if links is not None and state.link_weights is not None:
+        short_s = short_s + link_scores(links, state.slots, state.link_weights)
+    return long_s, short_s
+
+
+def slot_parts(
+    state: UserState, item_vec: npt.NDArray[np.float32], links: Links | None = None, item: int | None = None,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Each history slot's part of one item's long- and short-term score, ``(L,)`` each: they
+    sum to the item's :func:`branch_scores` (``item`` is its row, for the links)."""
+    long_p, short_p = state.contrib_long @ item_vec, state.contrib_short @ item_vec
+    if links is not None and state.link_weights is not None and item is not None and len(state.slots):
+        short_p = short_p + link_contrib(links, state.slots, state.link_weights, item)
+    return long_p, short_p
 
 
 def top_n(scores: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
@@ -162,7 +181,8 @@ def rerank_mmr(
 
 
 def evidence_for(
-    state: UserState, item_vec: npt.NDArray[np.float32], alpha: float, n: int
+    state: UserState, item_vec: npt.NDArray[np.float32], alpha: float, n: int, links: Links | None = None,
+    item: int | None = None,
 ) -> list[tuple[int, float]]:
     """Liked history slots that pushed this item's score up most: ``(item row, share)``, shares
     of the whole positive push, largest first. Exact: contributions sum to the item's score. A
@@ -170,7 +190,7 @@ def evidence_for(
     not something the user liked."""
     if len(state.slots) == 0:
         return []
-    contrib = fuse(state.contrib_long @ item_vec, state.contrib_short @ item_vec, alpha)
+    contrib = fuse(*slot_parts(state, item_vec, links, item), alpha)
     positive = np.clip(contrib, 0, None)
     total = float(positive.sum())
     if total <= 0:
@@ -181,14 +201,18 @@ def evidence_for(
 
 
 def score_drop(
-    before: UserState, after: UserState | None, item_vec: npt.NDArray[np.float32], alpha: float
+    before: UserState, after: UserState | None, item_vec: npt.NDArray[np.float32], alpha: float,
+    links: Links | None = None, item: int | None = None,
 ) -> dict[str, float]:
     """An item's model score at ``alpha`` for a user's state, and for the state re-encoded
     without some history items (``after``; None when nothing is left, scored 0): how much
     those items carry the recommendation."""
 
     def score(state: UserState) -> float:
-        return float(fuse(state.u_long @ item_vec, state.u_short @ item_vec, alpha))
+        short = float(state.u_short @ item_vec)
+        if links is not None and state.link_weights is not None and item is not None and len(state.slots):
+            short += float(link_contrib(links, state.slots, state.link_weights, item).sum())
+        return float(fuse(float(state.u_long @ item_vec), short, alpha))
 
     b = score(before)
     a = score(after) if after is not None else 0.0

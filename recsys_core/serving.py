@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from recsys_core import moments
-from recsys_core.config import InterestModelConfig
+from recsys_core.config import InterestModelConfig, LinksConfig
 from recsys_core.data.builds import BuildInfo, latest_build, load_build, load_interest_names
 from recsys_core.data.frames import load_catalogue, load_review_texts
 from recsys_core.data.store import Store
@@ -29,6 +29,7 @@ from recsys_core.errors import NotBuiltError, RecsysError
 from recsys_core.fusion import fuse, weighted_parts
 from recsys_core.interests.descriptions import InterestMatch, read_description
 from recsys_core.interests.hierarchy import member_centroids
+from recsys_core.interests.links import Links, links_from_checkpoint, slot_weights
 from recsys_core.interests.sequences import N_EVENT_CODES, Sequences, build_sequences, is_liked, make_batch
 from recsys_core.moments import NEXT_VISIT, AsOf
 from recsys_core.recommend import (
@@ -79,6 +80,8 @@ class ServingModel:
     item_users: npt.NDArray[np.float64]
     n_users: int
     next_visit_gap_days: float
+    links: Links | None  # items chosen together, scaled by their weight (None: a build without them)
+    links_config: LinksConfig
     _fine_text_centroids: npt.NDArray[np.float32] | None = None
 
     @classmethod
@@ -155,6 +158,7 @@ class ServingModel:
         self.n_users = stored.n_users
         # a user with no session break yet is expected back after the typical user's gap
         self.next_visit_gap_days = float(build.stats.get("next_visit_gap_days") or 1.0)  # type: ignore[arg-type]
+        self.links, self.links_config = links_from_checkpoint(ckpt, len(ordered))
         _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
         return self
 
@@ -170,7 +174,8 @@ class ServingModel:
         at_days: npt.NDArray[np.float64],
     ) -> list[UserState]:
         """States of several users from their first ``ends`` items, as seen at ``at_days``."""
-        return encode_states(self.model, self.config, seqs, users, ends, at_days)
+        return encode_states(self.model, self.config, seqs, users, ends, at_days,
+                             link_config=None if self.links is None else self.links_config)
 
     def profile_vector(self, store: Store, embedder: Embedder, text: str) -> npt.NDArray[np.float32]:
         """A profile or interest text mapped into the item space (unit vector)."""
@@ -258,8 +263,10 @@ def blend_profile(state: UserState, profile: npt.NDArray[np.float32]) -> UserSta
 def encode_states(
     model: object, config: InterestModelConfig, seqs: Sequences, users: npt.NDArray[np.int64],
     ends: npt.NDArray[np.int64], at_days: npt.NDArray[np.float64], batch_size: int = 512,
+    link_config: LinksConfig | None = None,
 ) -> list[UserState]:
-    """Run the encoder for many users (in batches) and return one :class:`UserState` each."""
+    """Run the encoder for many users (in batches) and return one :class:`UserState` each
+    (with the slots' link weights when ``link_config`` is given)."""
     import torch
 
     out: list[UserState] = []
@@ -288,6 +295,7 @@ def encode_states(
                     at_days=float(at_days[start + row]),
                     session_length=round(float(np.expm1(batch.features[row, 1]))),
                     slot_liked=is_liked(batch.codes[row][m]),
+                    link_weights=None if link_config is None else slot_weights(int(m.sum()), link_config),
                 ))
     return out
 
@@ -325,7 +333,7 @@ def rank_for_user(
         base = np.log1p(serving.popularity)
         note = "no history or profile for this user: most popular items"
     else:
-        long_s, short_s = branch_scores(state, serving.item_vecs)
+        long_s, short_s = branch_scores(state, serving.item_vecs, serving.links)
         long_w, short_w = weighted_parts(long_s, short_s, a)
         base = fuse(long_s, short_s, a)
     score = base.astype(np.float64)
@@ -348,7 +356,7 @@ def rank_for_user(
     order = rerank_mmr(order, score, serving.item_vecs, n, diversity)[:n]
     recs = []
     for rank, i in enumerate(order, start=1):
-        ev = evidence_for(state, serving.item_vecs[i], a, n_evidence)
+        ev = evidence_for(state, serving.item_vecs[i], a, n_evidence, serving.links, int(i))
         fine = int(serving.fine_of_item[i])
         theme = int(serving.theme_of_item[i])
         recs.append(Recommendation(

@@ -26,11 +26,14 @@ from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import ItemFeatures, item_features
 from recsys_core.errors import ModelFitError
+from recsys_core.fusion import fuse
 from recsys_core.interests.hierarchy import InterestHierarchy
 from recsys_core.interests.item_space import build_item_vectors
 from recsys_core.interests.labels import item_descriptors
+from recsys_core.interests.links import Links, batch_link_scores, fit_links
 from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
 from recsys_core.interests.train import EpochStats, train_interest_model
+from recsys_core.metrics import ndcg_at_k, rank_of_targets
 
 MIN_ITEMS = 4
 MIN_VALIDATION_USERS = 10  # fewer held-out users give no usable early-stopping signal
@@ -109,7 +112,9 @@ class FittedModel:
     validation: HeldOut | None
     model: object  # InterestModel (torch is imported lazily)
     epochs: list[EpochStats]
-    seconds: dict[str, float]  # "hierarchy", "training"
+    seconds: dict[str, float]  # "hierarchy", "training", "fusion"
+    links: Links | None = None  # items chosen together, scaled by the weight validation chose (None: off)
+    fusion: dict[str, float] | None = None  # what the second stage chose, and its validation figures
 
 
 def fit_model(
@@ -147,4 +152,47 @@ def fit_model(
         config.model, snapshot.features.features, hierarchy.fine_of_item_, hierarchy.theme_of_fine_, train,
         config.seed, validation=validation, on_epoch=on_epoch)
     seconds["training"] = time.perf_counter() - started
-    return FittedModel(hierarchy, seqs, history, test, train, validation, model, epochs, seconds)
+    links, figures = None, None
+    if validation is not None:
+        started = time.perf_counter()
+        links, figures = fit_fusion(model, config, train, validation, len(snapshot.catalogue))
+        seconds["fusion"] = time.perf_counter() - started
+    return FittedModel(hierarchy, seqs, history, test, train, validation, model, epochs, seconds, links, figures)
+
+
+def fit_fusion(
+    model: object, config: RecsysConfig, train: Sequences, validation: HeldOut, n_items: int,
+) -> tuple[Links | None, dict[str, float]]:
+    """The second stage, on the validation items with the branches frozen: the weight of the
+    items-chosen-together links (one of ``config.links.weights``) that ranks those items best at
+    the learned gate, by NDCG@10. Returns the scaled links (None at weight 0 or with links off)
+    and the figures: validation NDCG@10 without links and with the chosen weight, the weight."""
+    import torch
+
+    from recsys_core.serving import encode_states
+
+    users = validation.users
+    states = encode_states(model, config.model, train, users, train.lengths()[users], validation.days)
+    with torch.inference_mode():
+        item_vecs = model.item_vectors().numpy()  # type: ignore[attr-defined]
+    gate = np.array([s.gate for s in states], np.float64)
+    long_s = np.stack([s.u_long for s in states]) @ item_vecs.T
+    vector_short = np.stack([s.u_short for s in states]) @ item_vecs.T
+    histories = [train.user(int(u))[0] for u in users]
+    raw = fit_links(train, n_items, config.links) if config.links.enabled else None
+    link_s = None if raw is None else batch_link_scores(raw, histories, config.links, config.model.max_history)
+
+    def ndcg(weight: float) -> float:
+        short = vector_short if link_s is None or weight == 0 else vector_short + weight * link_s
+        scores = fuse(long_s, short, gate).astype(np.float64)
+        for row, items in enumerate(histories):
+            scores[row, items] = -np.inf
+        return ndcg_at_k(rank_of_targets(scores, validation.items), 10)
+
+    without = ndcg(0.0)
+    best = (without, 0.0)
+    for weight in (config.links.weights if raw is not None else ()):
+        if weight > 0 and (figure := ndcg(float(weight))) > best[0] + 1e-9:
+            best = (figure, float(weight))
+    figures = {"val_ndcg_10_without_links": without, "val_ndcg_10": best[0], "link_weight": best[1]}
+    return (raw * best[1] if raw is not None and best[1] > 0 else None), figures

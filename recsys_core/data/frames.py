@@ -8,6 +8,7 @@ ones only when asked for.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -112,8 +113,16 @@ def load_profile_text(store: Store, user_id: str) -> str | None:
     return str(rows[0][0]) if rows and rows[0][0] else None
 
 
-def load_descriptions(store: Store, item_ids: list[str]) -> dict[str, str]:
-    """Item descriptions by id ("" where an item has none)."""
+class ItemAbout(NamedTuple):
+    """What an item says of itself: its description and its category ("" where missing)."""
+
+    text: str
+    category: str
+
+
+def load_item_about(store: Store, item_ids: list[str]) -> dict[str, ItemAbout]:
+    """Item descriptions and categories by id."""
     with store.cursor() as cur:
-        rows = cur.execute("SELECT item_id, text FROM items WHERE list_contains(?, item_id)", [item_ids]).fetchall()
-    return {str(i): str(t or "") for i, t in rows}
+        rows = cur.execute("SELECT item_id, text, category FROM items WHERE list_contains(?, item_id)",
+                           [item_ids]).fetchall()
+    return {str(i): ItemAbout(str(t or ""), str(c or "")) for i, t, c in rows}

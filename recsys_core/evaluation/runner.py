@@ -28,6 +28,7 @@ from recsys_core.embeddings.base import Embedder
 from recsys_core.evaluation.baselines import ContentKNNScorer, ItemKNNScorer, PopularScorer
 from recsys_core.evaluation.runs import save_run
 from recsys_core.fusion import fuse
+from recsys_core.interests.links import batch_link_scores
 from recsys_core.training import fit_model, take_snapshot
 
 _log = logging.getLogger(__name__)
@@ -51,11 +52,15 @@ class EvaluationReport:
 
 def fused_scores(
     alpha: float | npt.NDArray[np.float64], u_long: npt.NDArray[np.float32], u_short: npt.NDArray[np.float32],
-    item_vecs: npt.NDArray[np.float32],
+    item_vecs: npt.NDArray[np.float32], short_links: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[Any]:
     """Every item's score for each user at the long-term weight ``alpha`` (one number, or one
-    per user): the scores the lab ranks by, for many users at once."""
-    return fuse(u_long, u_short, alpha) @ item_vecs.T
+    per user): the scores the lab ranks by, for many users at once. ``short_links``
+    ``(users, n_items)`` are the links' part of the short-term score (see
+    :func:`recsys_core.interests.links.batch_link_scores`)."""
+    if short_links is None:
+        return fuse(u_long, u_short, alpha) @ item_vecs.T
+    return fuse(u_long @ item_vecs.T, u_short @ item_vecs.T + short_links, alpha)
 
 
 def run_evaluation(
@@ -93,6 +98,8 @@ def run_evaluation(
     u_short = np.stack([s.u_short for s in states])
     gate = np.array([s.gate for s in states])
     histories = [history_seqs.user(int(u))[0] for u in users]
+    links = (None if fitted.links is None else
+             batch_link_scores(fitted.links, histories, config.links, config.model.max_history))
 
     popularity = np.bincount(history_seqs.items, minlength=n_items).astype(np.float64)
     theme_of_item = hierarchy.theme_of_item_
@@ -113,12 +120,12 @@ def run_evaluation(
             fitted.train, n_items, fitted.validation,
             on_epoch=lambda s: progress(f"SASRec epoch {s.epoch}", 0.8)).score(histories)),
         "long_only": ("model", lambda: u_long @ item_vecs.T),
-        "short_only": ("model", lambda: u_short @ item_vecs.T),
-        "learned_gate": ("model", lambda: fused_scores(gate, u_long, u_short, item_vecs)),
+        "short_only": ("model", lambda: fused_scores(0.0, u_long, u_short, item_vecs, links)),
+        "learned_gate": ("model", lambda: fused_scores(gate, u_long, u_short, item_vecs, links)),
     }
     for a in np.linspace(0.0, 1.0, ecfg.alpha_steps):
         scorers[f"alpha={a:.1f}"] = ("sweep", functools.partial(fused_scores, float(a), u_long, u_short,
-                                                                item_vecs))
+                                                                item_vecs, links))
 
     rows, per_user = [], []
     for step, (name, (kind, score_fn)) in enumerate(scorers.items()):
@@ -156,7 +163,8 @@ def run_evaluation(
     run_config = {"model": dataclasses.asdict(config.model), "hierarchy": dataclasses.asdict(config.hierarchy),
                   "evaluation": dataclasses.asdict(ecfg), "light_user_max_items": light_max, "seed": config.seed,
                   "embedding_model": embedder.name, "epochs_run": len(epochs), "learned_alpha": learned,
-                  "val_ndcg_10": [s.val_ndcg_10 for s in epochs]}
+                  "val_ndcg_10": [s.val_ndcg_10 for s in epochs], "links": dataclasses.asdict(config.links),
+                  "fusion": fitted.fusion}
     everything = pd.concat(per_user, ignore_index=True)
     # Headroom, not a model: each user's best fixed weight picked with the test item in hand.
     # No gate can reach it; the gap to the learned gate says how much per-user fusion could still win.

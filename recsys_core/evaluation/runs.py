@@ -87,3 +87,27 @@ def latest_headline(store: Store) -> dict[str, object] | None:
     return {"run_id": int(run_id), "created_at": created_at.isoformat(timespec="minutes"), "n_users": int(n_users),
             "learned_ndcg_10": float(table.loc["learned_gate", "ndcg@10"]),
             "best_baseline": str(rivals.idxmax()), "best_baseline_ndcg_10": float(rivals.max())}
+
+
+def gate_verdict(store: Store, config: EvaluationConfig) -> dict[str, object] | None:
+    """What the newest run says of the learned weight against one fixed weight for everyone:
+    the best fixed weight of its sweep, the learned gate's NDCG@10 minus that weight's, with the
+    paired bootstrap interval and a verdict ("better", "tie", "worse"). None without a run."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT run_id, summary FROM evaluation_runs ORDER BY run_id DESC LIMIT 1").fetchall()
+    if not rows:
+        return None
+    run_id, summary = rows[0]
+    table = pd.DataFrame(json.loads(summary)).set_index("model")
+    sweep = table[table.index.str.startswith("alpha=")]
+    if sweep.empty or "learned_gate" not in table.index:
+        return None
+    best = str(sweep["ndcg@10"].idxmax())
+    compared = load_run_comparison(store, int(run_id), "learned_gate", config).set_index("model")
+    if best not in compared.index:
+        return None
+    row = compared.loc[best]
+    return {"run_id": int(run_id), "best_fixed": float(best.split("=")[1]),
+            "learned_ndcg_10": float(table.loc["learned_gate", "ndcg@10"]),
+            "fixed_ndcg_10": float(sweep.loc[best, "ndcg@10"]), "delta": float(row["delta"]),
+            "low": float(row["low"]), "high": float(row["high"]), "verdict": str(row["verdict"])}

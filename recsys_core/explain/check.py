@@ -4,8 +4,10 @@ A text passes when it cites at least one evidence title or interest label, names
 catalogue title other than the candidate's and the evidence's, quotes nothing that is not in
 the facts, holds no link, shouts no capitalised word that no title holds, repeats no word of an
 instruction hidden in the item's text, frames the user's past as the score split does (no "recently"
-when long-term taste carries the score, no "long liked" when recent activity does), and is one
-or two finished sentences. The counterfactual part (how
+when long-term taste carries the score, no "long liked" when recent activity does), claims
+nothing of the item its own text, category and labels do not hold and nothing of the user's past
+their history does not (:mod:`recsys_core.explain.claims`), and is one or two finished
+sentences. The counterfactual part (how
 much the score drops without the cited history items) needs the model, so the engine fills it.
 """
 
@@ -15,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from recsys_core.explain.claims import candidate_claims, past_claims
 from recsys_core.explain.facts import ExplanationFacts
 from recsys_core.explain.prompts import EXAMPLE_TAILS
 
@@ -169,6 +172,12 @@ def check_explanation(text: str, facts: ExplanationFacts, titles: TitleIndex) ->
         problems.append("speaks of recent activity, but long-term taste carries the score")
     elif facts.driver == "recent" and _SAYS_LONG.search(unquoted):
         problems.append("speaks of long-standing taste, but recent activity carries the score")
+
+    unsupported = candidate_claims(text, facts)
+    if unsupported:
+        problems.append("says " + ", ".join(f'"{w}"' for w in unsupported[:3])
+                        + " of the item, which its text, category and labels do not")
+    problems.extend(past_claims(text, facts))
 
     cited_items = tuple(e.item_id for e in facts.evidence if any(_contains(norm, k) for k in title_forms(e.title)))
     label_words = {facts.fine_label, facts.theme_label, *facts.fine_label.split(", "), *facts.theme_label.split(", ")}

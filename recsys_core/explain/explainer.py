@@ -23,6 +23,7 @@ from recsys_core.data.store import Store
 from recsys_core.explain.backends import LLMError, OnToken, TextBackend
 from recsys_core.explain.check import CheckResult, TitleIndex, check_explanation, tidy
 from recsys_core.explain.facts import ExplanationFacts
+from recsys_core.explain.jobs import JobCancelled
 from recsys_core.explain.prompts import PROMPT_VERSION
 from recsys_core.explain.template import template_explanation
 
@@ -31,6 +32,7 @@ _log = logging.getLogger(__name__)
 Counterfactual = Callable[[tuple[str, ...]], dict[str, float]]
 _TRANSIENT = ("timeout", "busy", "unreachable", "overloaded", "http 5", "http 429")
 COOL_DOWN_SECONDS = 30.0
+MIN_LLM_SECONDS = 0.5  # less than this left of a list's budget: not worth asking the LLM
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class Explainer:
         counterfactual: Counterfactual | None = None,
         on_token: OnToken | None = None,
         use_cache: bool = True,
+        time_left: float | None = None,
     ) -> Explanation:
         """The checked explanation of one recommendation; never raises for backend trouble.
 
@@ -117,6 +120,8 @@ class Explainer:
                 removing them (filled into the check); None to skip.
             on_token: Called with text pieces as the LLM writes them (streaming).
             use_cache: Read and write the DuckDB cache.
+            time_left: Seconds left of the list's time budget: the LLM gets at most that, and
+                none when it is (nearly) spent; a text cut short by the budget is not cached.
         """
         if use_cache:
             hit = self.cached(facts)
@@ -126,21 +131,27 @@ class Explainer:
         llm_text: str | None = None
         reason: str | None = None
         transient = False
+        timeout = self.config.timeout_seconds if time_left is None else min(self.config.timeout_seconds, time_left)
         if self.backend is not None:
             now = time.monotonic()
-            if now < self._skip_until:
+            if timeout < MIN_LLM_SECONDS:
+                reason, transient = "the list's time budget for explanations was used up", True
+            elif now < self._skip_until:
                 reason, transient = f"skipped: {self._skip_reason} {COOL_DOWN_SECONDS:.0f} s ago or less", True
             else:
                 try:
-                    llm_text = tidy(self.backend.write(facts, self.config.timeout_seconds, on_token))
+                    llm_text = tidy(self.backend.write(facts, timeout, on_token))
                 except LLMError as exc:
                     reason = exc.reason
                     transient = exc.reason.startswith(_TRANSIENT)
-                    if exc.reason in ("unreachable", "overloaded") or (
-                            exc.reason == "timeout" and self.backend.name != "local"):
+                    cut_short = timeout < self.config.timeout_seconds  # by the list's budget, not the backend
+                    if exc.reason == "unreachable" or (not cut_short and (
+                            exc.reason == "overloaded" or (exc.reason == "timeout" and self.backend.name != "local"))):
                         with self._lock:
                             self._skip_until, self._skip_reason = time.monotonic() + COOL_DOWN_SECONDS, exc.reason
                     _log.warning("explanation by %s failed (%s); using the template", self.backend_name, exc)
+                except JobCancelled:
+                    raise  # the list is no longer shown: nothing to write, check or store
                 except Exception as exc:  # noqa: BLE001 - a backend bug must not reach the page
                     reason, transient = f"backend error: {type(exc).__name__}", True
                     _log.exception("explanation backend raised")

@@ -12,9 +12,17 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+import numpy as np
+import pandas as pd
+
+from recsys_core.data.frames import ItemAbout
+from recsys_core.interests.sequences import rating_scale_top
 from recsys_core.recommend import Recommendation, RecommendationList
+
+HIGH_SHARE_OF_SCALE = 0.8  # a rating at least this share of the scale's top (4 of 5 stars) is a high one
 
 _SPACE = re.compile(r"\s+")
 
@@ -50,6 +58,7 @@ class EvidenceFact:
     item_id: str
     title: str
     percent: int
+    how: str = ""  # what the user did with it: "rated high", "rated", "bought", "clicked", "viewed", ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,7 @@ class ExplanationFacts:
     learned_alpha: float
     interest: str | None = None
     cold_start: str | None = None
+    category: str = ""
 
     def digest(self) -> str:
         """SHA-1 of the facts: the cache key's evidence part."""
@@ -100,24 +110,48 @@ def _weighting(recs: RecommendationList) -> str:
     return "more long-term" if diff > 0 else "more recent"
 
 
+def engagement(events: pd.DataFrame) -> dict[str, str]:
+    """What a user did with each item of their history, strongest first: "bought", "rated high"
+    (at least :data:`HIGH_SHARE_OF_SCALE` of the rating scale's top), "rated", else the event type."""
+    out: dict[str, str] = {}
+    if events.empty:
+        return out
+    ratings = events[events["event_type"] == "rating"]["value"].dropna().to_numpy(dtype=np.float64)
+    top = rating_scale_top(ratings)
+    rank = {"bought": 4, "rated high": 3, "rated": 2}
+    for item, kind, value in zip(events["item_id"].astype(str), events["event_type"], events["value"], strict=True):
+        if kind == "purchase":
+            how = "bought"
+        elif kind == "rating" and pd.notna(value):
+            how = "rated high" if value >= HIGH_SHARE_OF_SCALE * top else "rated"
+        else:
+            how = str(kind)
+        if rank.get(how, 1) > rank.get(out.get(item, ""), 0):
+            out[item] = how
+    return out
+
+
 def facts_for(
     recs: RecommendationList,
     rec: Recommendation,
-    description: str | None,
+    about: ItemAbout | None,
     interest: str | None = None,
     n_evidence: int = 2,
     description_words: int = 30,
+    past: Mapping[str, str] | None = None,
 ) -> ExplanationFacts:
-    """The facts of one recommendation in a list; ``description`` is the item's own text."""
+    """The facts of one recommendation in a list; ``about`` is the item's own text and category,
+    ``past`` what the user did with each history item (:func:`engagement`)."""
+    past = past or {}
     evidence = tuple(
-        EvidenceFact(e.item_id, clean_text(e.title, 16), int(round(e.weight * 10)) * 10)
+        EvidenceFact(e.item_id, clean_text(e.title, 16), int(round(e.weight * 10)) * 10, past.get(e.item_id, ""))
         for e in rec.evidence[:n_evidence] if e.weight > 0
     )
     return ExplanationFacts(
         user_id=recs.user_id,
         item_id=rec.item_id,
         title=clean_text(rec.title, 16),
-        description=clean_text(description, description_words),
+        description=clean_text(about.text if about else "", description_words),
         fine_label=clean_text(rec.fine_label, 8),
         theme_label=clean_text(rec.theme_label, 8),
         evidence=evidence,
@@ -126,4 +160,5 @@ def facts_for(
         learned_alpha=round(recs.learned_alpha, 1),
         interest=clean_text(interest, 20) or None,
         cold_start=recs.cold_start,
+        category=clean_text((about.category if about else "").replace("|", ", "), 12),
     )

@@ -14,13 +14,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from recsys_core.data.frames import load_user_events, user_fingerprint
+from recsys_core.data.frames import ItemAbout, load_user_events, user_fingerprint
 from recsys_core.embeddings.cache import embed_cached
 from recsys_core.errors import UnknownItemError
 from recsys_core.explain.backends import OnToken, make_backend
 from recsys_core.explain.check import TitleIndex
 from recsys_core.explain.explainer import Explainer, Explanation
-from recsys_core.explain.facts import facts_for
+from recsys_core.explain.facts import engagement, facts_for
+from recsys_core.explain.jobs import ExplanationJobs
 from recsys_core.explain.naming import name_interests
 from recsys_core.interests.hierarchy import member_centroids
 from recsys_core.moments import NEXT_VISIT, AsOf, from_days
@@ -40,6 +41,15 @@ class Explanations:
         self._lock = threading.RLock()
         self._titles: tuple[int, TitleIndex] | None = None
         self.explainer = Explainer(engine.store, engine.config.explain, make_backend(engine.config.explain))
+        self.jobs = ExplanationJobs(self, engine.config.explain.list_budget_seconds)
+
+    def about(self, item_ids: list[str]) -> dict[str, ItemAbout]:
+        """The items' own texts and categories (what a sentence may say of them)."""
+        return self._engine.item_about(item_ids)
+
+    def past(self, user_id: str, include_simulated: bool = False) -> dict[str, str]:
+        """What the user did with each item of their history (what a sentence may say of it)."""
+        return engagement(load_user_events(self._engine.store, user_id, include_simulated))
 
     def warm_up(self) -> None:
         """Load the LLM now, so the first explanation does not wait for it."""
@@ -59,33 +69,37 @@ class Explanations:
         on_token: Callable[[str, str], None] | None = None, use_cache: bool = True,
     ) -> list[Explanation]:
         """A checked explanation for every item of a list, in order (see :meth:`explain_item`)."""
-        descriptions = self._engine.descriptions([r.item_id for r in recs.items])
+        about = self.about([r.item_id for r in recs.items])
+        past = self.past(recs.user_id, include_simulated)
         return [self.explain_item(recs, rec, interest, include_simulated,
                                   None if on_token is None else functools.partial(on_token, rec.item_id),
-                                  use_cache, descriptions.get(rec.item_id)) for rec in recs.items]
+                                  use_cache, about.get(rec.item_id), past=past) for rec in recs.items]
 
     def explain_item(
         self, recs: RecommendationList, rec: Recommendation, interest: str | None = None,
         include_simulated: bool = False, on_token: OnToken | None = None, use_cache: bool = True,
-        description: str | None = None,
+        about: ItemAbout | None = None, time_left: float | None = None, past: dict[str, str] | None = None,
     ) -> Explanation:
         """One recommendation's explanation: cached, or written by the LLM under the timeout,
         checked against the evidence, replaced by the template when it fails; the score drop
-        without the cited history items is measured and stored with it. Never raises for
-        backend trouble."""
+        without the cited history items is measured and stored with it. ``time_left``: what
+        remains of the list's time budget (the LLM gets at most that). ``about`` and ``past``
+        (:meth:`about`, :meth:`past`) are read when not given. Never raises for backend trouble."""
         cfg = self._engine.config.explain
-        if description is None:
-            description = self._engine.descriptions([rec.item_id]).get(rec.item_id)
+        if about is None:
+            about = self.about([rec.item_id]).get(rec.item_id)
+        if past is None:
+            past = self.past(recs.user_id, include_simulated)
         reading = recs.interest_reading
         if interest and reading is not None and not reading.plain:
             # the item was picked for what is liked; "hates coffee" is not a request to cite
             interest = ", ".join(reading.liked) or None
-        facts = facts_for(recs, rec, description, interest, cfg.n_evidence, cfg.description_words)
+        facts = facts_for(recs, rec, about, interest, cfg.n_evidence, cfg.description_words, past)
         return self.explainer.explain(
             facts, self.title_index(),
             lambda cited: self.counterfactual(recs.user_id, rec.item_id, cited, recs.alpha, include_simulated,
                                               recs.as_of),
-            on_token, use_cache)
+            on_token, use_cache, time_left)
 
     def counterfactual(
         self, user_id: str, item_id: str, removed: tuple[str, ...], alpha: float, include_simulated: bool = False,
@@ -105,7 +119,7 @@ class Explanations:
         # the same moment, re-encoded: a next visit estimated from the full history stays put
         moment = from_days(before.at_days) if as_of == NEXT_VISIT and before.at_days is not None else as_of
         after = serving.user_state(kept, moment, fingerprint[2]) if len(kept) else None  # type: ignore[arg-type]
-        return score_drop(before, after, serving.item_vecs[row], alpha)
+        return score_drop(before, after, serving.item_vecs[row], alpha, serving.links, row)
 
     def name_interests(self, on_progress: Progress | None = None) -> tuple[int, int]:
         """Let the LLM name every fine interest and theme of the newest build (keyword labels

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -66,11 +67,27 @@ def test_every_page_renders_with_a_model(built_app: Path, page: str) -> None:
     assert EXPECTED[page](at), f"{page} lacks its content"
 
 
+def _explained(at: AppTest) -> int:
+    """Cards showing a finished explanation (its badge)."""
+    return sum(":gray-badge[template]" in md.value or ":green-badge[" in md.value for md in at.markdown)
+
+
+def _wait_for_explanations(at: AppTest, n: int, seconds: float = 60.0) -> None:
+    """Run the page again until ``n`` explanations show (they are written in the background;
+    AppTest does not follow the cards' own polling)."""
+    end = time.monotonic() + seconds
+    while _explained(at) < n and time.monotonic() < end:
+        time.sleep(0.2)
+        at.run()
+    assert _explained(at) == n
+
+
 def test_lab_slider_moves_the_list_and_says_what_changed(built_app: Path) -> None:
     at = _app("views/05_lab.py")
     learned_list = _titles(at)
-    assert len(learned_list) == 10
-    assert sum("Because" in md.value for md in at.markdown) == 10  # an explanation per item
+    assert len(learned_list) == 10  # the list shows at once, explanations or not
+    _wait_for_explanations(at, 10)  # then an explanation per item
+    assert sum("Because" in md.value for md in at.markdown) == 10
     at.toggle(key="lab.learned").set_value(False).run()
     at.slider(key="lab.alpha").set_value(1.0).run()
     long_list = _titles(at)
@@ -80,6 +97,13 @@ def test_lab_slider_moves_the_list_and_says_what_changed(built_app: Path) -> Non
     assert long_list != short_list
     assert any("Moved" in s.value or "New" in s.value for s in at.success)
     assert at.query_params["alpha"] in ("0.0", ["0.0"])
+
+
+def test_lab_says_what_the_evaluation_found_of_the_learned_weight(built_app: Path) -> None:
+    at = _app("views/05_lab.py")
+    said = [c.value for c in at.caption if c.value.startswith("Evaluation run ")]
+    assert len(said) == 1 and "fixed" in said[0] and "95% interval" in said[0]
+    assert any(w in said[0] for w in ("beats", "no better than", "worse than"))
 
 
 def test_lab_interest_description_filters_the_list(built_app: Path) -> None:
@@ -120,6 +144,10 @@ def test_picking_another_user_changes_the_list(built_app: Path) -> None:
 def test_simulated_views_move_the_gate_and_can_be_cleared(built_app: Path) -> None:
     at = _app("views/05_lab.py")
     before = at.metric[0].value
+    assert "lab.sim_view" not in [b.key for b in at.button]  # only the open tab is drawn
+    at.session_state["lab.tab"] = "Simulate"
+    at.run()
+    assert not _titles(at)  # the list's tab is closed now: its cards are not drawn
     at.button(key="lab.sim_view").click().run()
     assert not at.exception
     after = at.metric[0].value

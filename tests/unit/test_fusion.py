@@ -8,7 +8,9 @@ import pytest
 
 from recsys_core.evaluation.runner import fused_scores
 from recsys_core.fusion import fuse
+from recsys_core.interests.links import batch_link_scores
 from recsys_core.maps import place_points
+from recsys_core.recommend import slot_parts
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.3, 0.85])
@@ -26,16 +28,17 @@ def test_list_sweep_counterfactual_evidence_and_map_use_the_same_fusion(built_en
     if alpha == 0.0:
         assert all(r.long_part == 0.0 for r in recs.items)
 
-    # the evaluation's sweep scores the same items the same at this weight
-    swept = fused_scores(alpha, state.u_long[None, :], state.u_short[None, :], serving.item_vecs)[0]
+    # the evaluation's sweep scores the same items the same at this weight (links included)
+    assert serving.links is not None and serving.links.nnz > 0  # the tiny shop's build chose them
+    links = batch_link_scores(serving.links, [state.history], serving.links_config, serving.config.max_history)
+    swept = fused_scores(alpha, state.u_long[None, :], state.u_short[None, :], serving.item_vecs, links)[0]
     np.testing.assert_allclose(swept[rows], shown, rtol=1e-5, atol=1e-6)
     order = np.argsort(-np.where(np.isin(np.arange(len(swept)), state.history), -np.inf, swept))[:5]
     assert set(order.tolist()) == set(rows)  # and ranks them into the same list
 
-    # per-item evidence adds up exactly to the fused score
+    # per-item evidence adds up exactly to the fused score, links included
     for r, row in zip(recs.items, rows, strict=True):
-        v = serving.item_vecs[row]
-        per_item = fuse(state.contrib_long @ v, state.contrib_short @ v, alpha)
+        per_item = fuse(*slot_parts(state, serving.item_vecs[row], serving.links, row), alpha)
         assert per_item.sum() == pytest.approx(r.score, rel=1e-5, abs=1e-6)
 
     # the counterfactual check scores the item at the list's weight (nothing removed: no drop)

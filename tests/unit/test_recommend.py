@@ -11,7 +11,8 @@ from recsys_core.data.frames import load_user_events
 from recsys_core.data.importers import commit_plan, plan_files
 from recsys_core.errors import UnknownItemError
 from recsys_core.fusion import check_alpha, fuse, weighted_parts
-from recsys_core.recommend import rerank_mmr, top_n
+from recsys_core.interests.links import link_scores
+from recsys_core.recommend import branch_scores, rerank_mmr, top_n
 from tests.conftest import write
 
 Engine = Any
@@ -47,9 +48,13 @@ def test_alpha_one_is_long_only_and_alpha_zero_short_only(built_engine: Engine) 
     state = built_engine.user_state(user)
     serving = built_engine.serving()
     seen = set(state.history.tolist())
-    for alpha, vec in ((1.0, state.u_long), (0.0, state.u_short)):
+    long_s, short_s = branch_scores(state, serving.item_vecs, serving.links)
+    links = link_scores(serving.links, state.slots, state.link_weights)
+    assert np.abs(links).max() > 0  # the short-term side reads the links from the newest items
+    np.testing.assert_allclose(short_s, serving.item_vecs @ state.u_short + links, rtol=1e-5, atol=1e-6)
+    for alpha, expected_scores in ((1.0, serving.item_vecs @ state.u_long), (0.0, short_s)):
         result = built_engine.recommend(user, n=10, alpha=alpha)
-        scores = serving.item_vecs @ vec
+        scores = expected_scores.astype(np.float64)
         scores[list(seen)] = -np.inf
         expected = [str(serving.item_ids[i]) for i in top_n(scores, 10)]
         assert [r.item_id for r in result.items] == expected

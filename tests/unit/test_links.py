@@ -1,0 +1,94 @@
+"""Items chosen together: the closed-form fit against a plain NumPy solve, pruning, the
+position weights, the exact per-slot split and the checkpoint round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys_core.config import LinksConfig
+from recsys_core.interests.links import (
+    batch_link_scores,
+    fit_links,
+    link_contrib,
+    link_scores,
+    links_from_checkpoint,
+    links_to_checkpoint,
+    slot_weights,
+)
+from recsys_core.interests.sequences import Sequences
+
+
+def _seqs(histories: list[list[int]]) -> Sequences:
+    offsets = np.concatenate([[0], np.cumsum([len(h) for h in histories])]).astype(np.int64)
+    items = np.concatenate([np.array(h, np.int64) for h in histories])
+    return Sequences([f"u{i}" for i in range(len(histories))], offsets, items, np.zeros(len(items)),
+                     np.full(len(items), 3, np.int64))
+
+
+def _random_histories(seed: int = 0, n_users: int = 60, n_items: int = 12) -> list[list[int]]:
+    rng = np.random.default_rng(seed)
+    return [list(rng.choice(n_items, size=rng.integers(2, 7), replace=False)) for _ in range(n_users)]
+
+
+def test_the_fit_is_ease_in_closed_form() -> None:
+    histories = _random_histories()
+    cfg = LinksConfig(l2=3.0, min_count=1, top_k=50)
+    links = fit_links(_seqs(histories), 12, cfg).toarray()
+    x = np.zeros((len(histories), 12))
+    for u, h in enumerate(histories):
+        x[u, h] = 1.0
+    p = np.linalg.inv(x.T @ x + 3.0 * np.eye(12))
+    expected = -p / np.diag(p)
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(links, expected, rtol=1e-3, atol=1e-5)
+
+
+def test_rare_items_get_no_links_and_rows_keep_their_strongest() -> None:
+    histories = _random_histories() + [[12, 0]]  # item 12 is chosen once
+    links = fit_links(_seqs(histories), 13, LinksConfig(min_count=2, top_k=3))
+    assert links[12].nnz == 0 and links[:, 12].nnz == 0
+    assert max(np.diff(links.indptr)) <= 3
+    full = fit_links(_seqs(histories), 13, LinksConfig(min_count=2, top_k=50)).toarray()
+    for row in range(12):
+        kept = links[row].toarray().ravel()
+        strongest = np.sort(np.abs(full[row]))[-3:]
+        np.testing.assert_allclose(np.sort(np.abs(kept[kept != 0])), strongest, rtol=1e-5)
+
+
+def test_items_chosen_together_link_to_each_other() -> None:
+    histories = [[0, 1], [0, 1], [0, 1], [2, 3], [2, 3], [2, 3], [0, 3], [1, 2]] * 3
+    links = fit_links(_seqs(histories), 4, LinksConfig(l2=1.0, min_count=1, top_k=3)).toarray()
+    assert links[0, 1] > 0 and links[2, 3] > 0
+    assert links[0, 1] > links[0, 2] and links[2, 3] > links[2, 0]
+    assert np.all(np.diag(links) == 0)
+
+
+def test_position_weights_decay_from_the_newest_and_stop_at_the_window() -> None:
+    w = slot_weights(30, LinksConfig(window=20, decay_items=5.0))
+    assert w[-1] == pytest.approx(1.0) and w[-6] == pytest.approx(np.exp(-1.0))
+    assert np.all(w[:10] == 0) and np.all(np.diff(w[10:]) > 0)
+
+
+def test_a_score_is_exactly_the_sum_of_its_slots_parts() -> None:
+    histories = _random_histories(1)
+    cfg = LinksConfig(min_count=1, top_k=5)
+    links = fit_links(_seqs(histories), 12, cfg) * 2.5
+    slots = np.array([3, 7, 1, 9], np.int64)
+    weights = slot_weights(len(slots), cfg)
+    scores = link_scores(links, slots, weights)
+    for item in range(12):
+        assert link_contrib(links, slots, weights, item).sum() == pytest.approx(scores[item], abs=1e-6)
+    many = batch_link_scores(links, [slots, slots[:2]], cfg, max_history=100)
+    np.testing.assert_allclose(many[0], scores, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(many[1], link_scores(links, slots[:2], slot_weights(2, cfg)), rtol=1e-6, atol=1e-7)
+
+
+def test_links_survive_the_checkpoint_and_grow_with_new_items() -> None:
+    cfg = LinksConfig(min_count=1, window=7)
+    links = fit_links(_seqs(_random_histories(2)), 12, cfg)
+    back, back_cfg = links_from_checkpoint({"links": links_to_checkpoint(links, cfg)}, 15)
+    assert back is not None and back.shape == (15, 15) and back_cfg == cfg
+    np.testing.assert_array_equal(back[:12, :12].toarray(), links.toarray())
+    assert back[12:].nnz == 0
+    assert links_from_checkpoint({}, 15)[0] is None  # a build from before links
