@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _OWNER = "lab.owner"  # this browser session's name for the background explanation writer
 _JOB = "lab.explain_job"  # (list signature, job id) of the list whose explanations are coming
-POLL_SECONDS = 0.5  # how often cards with explanations still coming look again
+POLL_SECONDS = 1.0  # how often cards with explanations still coming look again
 
 # Settings field -> widget key. Alpha takes two widgets ("lab.learned" and "lab.alpha"), see widget_values.
 _WIDGETS = {"diversity": "lab.diversity", "n": "lab.n", "interest": "lab.interest", "threshold": "lab.threshold",
@@ -111,11 +111,20 @@ def list_figures(recs: RecommendationList, summary: dict[str, float], learned: f
 
 
 def show_what_moved(user: str, recs: RecommendationList) -> None:
-    """Say what changed since the list shown before (same user), then remember this one."""
+    """Say what changed from the list shown before this one (same user). The note stays while
+    the list does: the page runs again when its explanations are done, and the change is still
+    the one the analyst made."""
     ids = [r.item_id for r in recs.items]
-    last = st.session_state.get(LAST_LIST)
-    if last and last[0] == user and last[1] != ids:
-        change = diff_lists(last[1], ids)
+    stored = st.session_state.get(LAST_LIST)  # (user, the list before, the list now)
+    if not stored or stored[0] != user:
+        st.session_state[LAST_LIST] = (user, None, ids)
+        return
+    if stored[2] != ids:
+        stored = (user, stored[2], ids)
+        st.session_state[LAST_LIST] = stored
+    before = stored[1]
+    if before is not None and before != ids:
+        change = diff_lists(before, ids)
         titles = {r.item_id: r.title for r in recs.items}
         parts = []
         if change.new:
@@ -125,8 +134,6 @@ def show_what_moved(user: str, recs: RecommendationList) -> None:
         if change.moves:
             parts.append("**Moved:** " + ", ".join(f"{md(titles[i][:28])} {a}→{b}" for i, (a, b) in change.moves.items()))
         st.success("  \n".join(parts), icon=":material/compare_arrows:")
-    if not last or last[1] != ids or last[0] != user:
-        st.session_state[LAST_LIST] = (user, ids)
 
 
 def show_reading(slot: DeltaGenerator, recs: RecommendationList) -> None:
@@ -200,8 +207,10 @@ def explanation_job(eng: RecsysEngine, user: str, recs: RecommendationList, sett
     signature = _list_signature(user, settings, recs)
     jobs = eng.explanations.jobs
     known = state.get(_JOB)
-    if known is not None and known[0] == signature and jobs.progress(known[1]) is not None:
-        return int(known[1])
+    if known is not None and known[0] == signature:
+        progress = jobs.progress(known[1])
+        if progress is not None and not progress.cancelled:  # a dropped list (the page fell behind) is asked again
+            return int(known[1])
     job_id = jobs.submit(owner, recs, settings.active_interest, settings.simulated)
     state[_JOB] = (signature, job_id)
     return job_id
@@ -223,7 +232,13 @@ _POLLING = "lab.polling"
 def explained_cards(eng: RecsysEngine, user: str, recs: RecommendationList, settings: LabSettings) -> None:
     """The list's cards at once; with explanations on, they fill in from the background writer,
     looking again every :data:`POLL_SECONDS` until the list's explanations are all done (the
-    cards are one fragment either way, so the page keeps its shape when the polling stops)."""
+    cards are one fragment either way, so the page keeps its shape when the polling stops).
+    Without an LLM the template sentences are written right here: nothing to wait for."""
+    if settings.explain and eng.explanations.explainer.backend is None:
+        written = eng.explanations.explain(recs, settings.active_interest, settings.simulated)
+        for r, e in zip(recs.items, written, strict=True):
+            fill_card(draw_card(r), r, CardProgress(DONE, e.text, e))
+        return
     job_id = explanation_job(eng, user, recs, settings) if settings.explain else None
     progress = eng.explanations.jobs.progress(job_id) if job_id is not None else None
     pending = progress is not None and not progress.finished

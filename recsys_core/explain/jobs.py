@@ -38,7 +38,7 @@ _log = logging.getLogger(__name__)
 
 WAITING, WRITING, DONE = "waiting", "writing", "done"
 _KEEP_FINISHED = 64  # finished jobs kept readable (a page polls its job once more after it ends)
-UNWATCHED_SECONDS = 5.0  # a list not polled for this long is no longer shown anywhere
+UNWATCHED_SECONDS = 15.0  # a list not polled for this long is no longer shown anywhere
 
 
 _LIVE: weakref.WeakSet[ExplanationJobs] = weakref.WeakSet()

@@ -304,7 +304,8 @@ def test_after_a_timeout_the_endpoint_rests_and_failures_are_not_cached(endpoint
     assert all(e.fallback_reason.startswith("skipped") for e in explanations[1:])  # type: ignore[union-attr]
     assert len(server.requests) == 1
     with endpoint_engine.store.cursor() as cur:
-        assert cur.execute("SELECT count(*) FROM explanations WHERE backend = 'openai'").fetchall()[0][0] == 0
+        assert cur.execute("SELECT count(*) FROM explanations WHERE backend = 'openai' AND model = 'test-model'"
+                           ).fetchall()[0][0] == 0
 
 
 def test_an_obedient_model_cannot_push_injected_text_to_the_page(endpoint_engine: Engine,
