@@ -41,6 +41,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, type=Path)
     args = ap.parse_args()
+    if not args.db.is_file():
+        raise SystemExit(f"no database at {args.db}")
     cfg, fitted, item_vecs = mv.fit_on_evaluation_split(args.db, {}, {})
     history, test = fitted.history, fitted.test
     before, validation = drop_last(history)

@@ -127,6 +127,8 @@ def main() -> int:
     ap.add_argument("--moves", type=int, default=20)
     ap.add_argument("--no-busy", action="store_true", help="skip the measure with both cores busy")
     args = ap.parse_args()
+    if not args.db.is_file():
+        raise SystemExit(f"no database at {args.db}")
     if not Path(CHROMIUM).exists():
         print("chromium is not installed (apt install chromium): nothing measured")
         return 1

@@ -64,20 +64,21 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _key(word: str) -> str:
-    """The part of a word compared: its first letters once a plural or a common ending is off."""
-    for end in ("ies", "es", "s"):
+def _keys(word: str) -> set[str]:
+    """The forms of a word compared: its first letters as is and with each plural ending off
+    ("shoes" -> shoes, shoe, sho), so "shoe" meets "shoes" and "comedy" meets "comedies"."""
+    forms = {word}
+    for end, put in (("ies", "y"), ("es", ""), ("s", "")):
         if word.endswith(end) and len(word) - len(end) >= 3:
-            word = word[: -len(end)] + ("y" if end == "ies" else "")
-            break
-    return word[:_PREFIX]
+            forms.add(word[: -len(end)] + put)
+    return {f[:_PREFIX] for f in forms}
 
 
 def supported_words(facts: ExplanationFacts, extra: Iterable[str] = ()) -> set[str]:
     """Keys of every word the candidate's own title, text, category and labels hold."""
     text = " ".join([facts.title, facts.description, facts.fine_label, facts.theme_label, facts.category,
                      facts.interest or "", *extra])
-    return {_key(w) for w in _words(text)}
+    return set().union(*(_keys(w) for w in _words(text)))
 
 
 def candidate_claims(text: str, facts: ExplanationFacts) -> list[str]:
@@ -92,7 +93,7 @@ def candidate_claims(text: str, facts: ExplanationFacts) -> list[str]:
     for word in _words(prose):
         if word in _FRAME or len(word) < 3 and not word.isdigit():
             continue
-        if _key(word) not in known and word not in claims:
+        if not _keys(word) & known and word not in claims:
             claims.append(word)
     return claims
 

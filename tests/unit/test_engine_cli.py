@@ -93,6 +93,8 @@ def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pyt
     ("RECSYS_EPOCHS", "0", "RECSYS_EPOCHS='0' must be at least 1"),
     ("RECSYS_LLM_TIMEOUT", "4s", "RECSYS_LLM_TIMEOUT='4s' is not a number"),
     ("RECSYS_LLM_TIMEOUT", "nan", "RECSYS_LLM_TIMEOUT='nan' must be at least 0.1"),
+    ("RECSYS_LLM_BUDGET", "ten", "RECSYS_LLM_BUDGET='ten' is not a number"),
+    ("RECSYS_LLM_BUDGET", "0", "RECSYS_LLM_BUDGET='0' must be at least 0.1"),
     ("RECSYS_LLM_BACKEND", "gpt", "is not a backend"),
     ("RECSYS_LLM_BACKEND", "openai", "needs RECSYS_LLM_URL"),
 ])

@@ -592,3 +592,11 @@ def test_an_overloaded_local_model_rests_instead_of_charging_every_item(built_en
     assert explanations[0].fallback_reason == "overloaded"
     assert all(e.fallback_reason and e.fallback_reason.startswith("skipped") for e in explanations[1:])
     assert Overloaded.calls == 1 and all(e.source == "template" and e.check.passed for e in explanations)
+
+
+def test_a_singular_meets_its_plural() -> None:
+    shoes = _facts(title="Carbon Racing Shoes", description="Springy carbon racing shoes for marathons.",
+                   fine_label="Footwear", theme_label="Clothing", category="Footwear")
+    titles = TitleIndex(["Carbon Racing Shoes", "Down Sleeping Bag"])
+    assert check_explanation('Because you recently chose "Down Sleeping Bag", "Carbon Racing Shoes" is a springy '
+                             'racing shoe for the marathon.', shoes, titles).passed
