@@ -22,22 +22,6 @@ from recsys_core.errors import ConfigError, RecsysError
 
 st.set_page_config(page_title="Interest explorer", page_icon="🧭", layout="wide")
 
-try:
-    eng = engine()
-    if not eng.has_data():
-        with st.status("First start: loading the sample shop into the database...", expanded=True) as status:
-            bar = st.progress(0.0, text="starting")
-            eng.ensure_data(on_progress=feeds(bar))
-            status.update(label="Sample data loaded", state="complete", expanded=False)
-        clear_data_caches()
-        st.rerun()
-except ConfigError as exc:
-    show_error(exc, "Fix that environment variable (or unset it for the default) and start the app again.")
-    st.stop()
-except RecsysError as exc:
-    show_error(exc, "The app could not open its database. Fix the problem above and reload the page.")
-    st.stop()
-
 pages = [
     st.Page("views/01_home.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/03_interest_map.py", title="Interest map", icon=":material/scatter_plot:", url_path="interest_map"),
@@ -47,6 +31,23 @@ pages = [
     st.Page("views/02_data.py", title="Data", icon=":material/table:", url_path="data"),
 ]
 page = st.navigation(pages)
+
+# after the navigation, so a first start opened at a page's address (/lab) reruns that page
+try:
+    eng = engine()
+    if not eng.has_data():
+        with st.status("First start: loading the sample shop into the database...", expanded=True) as status:
+            bar = st.progress(0.0, text="starting")
+            eng.ensure_data(on_progress=feeds(bar))
+            status.update(label="Sample data and its model loaded", state="complete", expanded=False)
+        clear_data_caches()
+        st.rerun()
+except ConfigError as exc:
+    show_error(exc, "Fix that environment variable (or unset it for the default) and start the app again.")
+    st.stop()
+except RecsysError as exc:
+    show_error(exc, "The app could not open its database. Fix the problem above and reload the page.")
+    st.stop()
 
 with st.sidebar:
     version = eng.data_version()

@@ -7,6 +7,7 @@ rerun.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import threading
@@ -58,6 +59,9 @@ def _warm_up(eng: RecsysEngine) -> None:
         eng.warm_up()
     except Exception:  # a page that needs the model will show the error itself
         logging.getLogger(__name__).warning("loading the served model in the background failed", exc_info=True)
+    # what is loaded now (libraries, the model, the LLM) lives as long as the process: kept out
+    # of the collector's full passes, which otherwise walk all of it again and again
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)

@@ -79,8 +79,15 @@ def _print_info(config: RecsysConfig, as_json: bool) -> None:
 
 
 def cmd_sample(args: argparse.Namespace, config: RecsysConfig) -> int:
-    report = _run_with_bar(config, "loading sample", lambda engine, bar: engine.load_sample(bar, args.source))
+    def load(engine: Any, bar: Any) -> tuple[Any, int | None]:
+        report = engine.load_sample(bar, args.source)
+        return report, (engine.install_sample_model() if args.source is None else None)
+
+    loaded: Any = _run_with_bar(config, "loading sample", load)
+    report, build_id = loaded
     _print_report(report)
+    if build_id is not None:
+        print(f"Installed the sample's shipped model as build {build_id}: no build needed.")
     return 0
 
 
@@ -123,6 +130,19 @@ def cmd_import(args: argparse.Namespace, config: RecsysConfig) -> int:
     finally:
         engine.close()
     _print_report(report)
+    return 0
+
+
+def cmd_make_sample_model(args: argparse.Namespace, config: RecsysConfig) -> int:
+    import tempfile
+
+    out = Path(args.out) if args.out else config.sample_dir / "model"
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest: Any = _run_with_bar(config.with_db(Path(tmp) / "sample.duckdb"), "building the sample model",
+                                      lambda engine, bar: engine.make_sample_model(out, bar))
+    size = sum(p.stat().st_size for p in out.iterdir())
+    print(f"Sample model written to {out} ({size / 1e6:.1f} MB, {len(manifest['files'])} files); "
+          f"it is installed on a fresh database while the sample, the build code and its settings stay as they are.")
     return 0
 
 
@@ -228,9 +248,9 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         rows: list[dict[str, object]] = []
         notes = []
         read_as = None
-        for user in users:
-            result = engine.recommend(user, n=args.n, alpha=args.alpha, interest=args.interest, as_of=as_of,
-                                      interest_threshold=args.threshold, diversity=args.diversity)
+        for result in engine.recommend_many(users, n=args.n, alpha=args.alpha, interest=args.interest, as_of=as_of,
+                                            interest_threshold=args.threshold, diversity=args.diversity):
+            user = result.user_id
             rows.extend(_recommendation_rows(result))
             if result.note:
                 notes.append(f"{user}: {result.note}")
@@ -433,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sample", parents=[common], help="(re)create the database from the shipped sample data",
-                       description="Replace everything in the database with the sample in sample_data/.")
+                       description="Replace everything in the database with the sample in sample_data/; a database "
+                                   "with no build yet also gets the sample's shipped model.")
     p.add_argument("--from", dest="source", metavar="DIR", help="sample folder (default: sample_data/)")
     p.set_defaults(func=cmd_sample)
 
@@ -467,6 +488,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users", type=int, default=1200, help="number of users (default 1200)")
     p.add_argument("--seed", type=int, default=7, help="seed (default 7)")
     p.set_defaults(func=cmd_generate_sample)
+
+    p = sub.add_parser("make-sample-model", parents=[common], help="build the sample's shipped model (first-start lab)",
+                       description="Load the sample into a scratch database, build it, and write the build to "
+                                   "sample_data/model, which the app installs on a fresh database so its first "
+                                   "start serves recommendations at once. Run it after changing the model code.")
+    p.add_argument("--out", metavar="DIR", help="target folder (default: sample_data/model)")
+    p.set_defaults(func=cmd_make_sample_model)
 
     p = sub.add_parser("build", parents=[common], help="embed items, build interests, train the user model",
                        description="Embed item texts (cached), build the interest hierarchy, train the "
@@ -539,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_MAKES_A_DATABASE = {"sample", "import", "generate-sample"}
+_MAKES_A_DATABASE = {"sample", "import", "generate-sample", "make-sample-model"}
 
 
 def _check_database_path(path: Path) -> None:

@@ -95,21 +95,27 @@ class InterestModelConfig:
     half_life_days: float = 30.0  # starting value of the learned long-term time decay
     use_item_ids: bool = True  # add a learned per-item vector to the projected text
     id_dropout: float = 0.5  # share of training steps an item's id vector is hidden (cold items)
-    epochs: int = 12
+    epochs: int = 8  # the budget the learning rate decays over (see lr_schedule)
     batch_size: int = 256
-    learning_rate: float = 3e-3
+    learning_rate: float = 5e-3
     weight_decay: float = 1e-5
     n_negatives: int = 4096  # catalogue items per step; all items when the catalogue is smaller
     temperature: float = 0.07
     branch_loss_weight: float = 0.5  # each branch also learns to predict alone
     proxy_loss_weight: float = 0.1  # CLSR-style long/short contrastive proxies
     patience: int = 2  # epochs without a better validation NDCG@10 before stopping
+    gate_inputs: str = "summary"  # "summary": the 5 summaries (GATE_SUMMARIES); "vectors": both branch vectors too
+    lr_schedule: str = "linear"  # "linear": decays to 0 over the epoch budget; or "constant"
 
     def __post_init__(self) -> None:
         if self.dim < 2 or self.max_history < 1 or self.short_window < 1:
             raise ValueError("InterestModelConfig: dim >= 2, max_history >= 1, short_window >= 1")
         if self.short_window > self.max_history:
             raise ValueError("InterestModelConfig.short_window cannot exceed max_history")
+        if self.gate_inputs not in ("summary", "vectors", "legacy"):  # legacy: builds from before the setting
+            raise ValueError(f"InterestModelConfig.gate_inputs must be 'summary' or 'vectors', got {self.gate_inputs!r}")
+        if self.lr_schedule not in ("constant", "linear"):
+            raise ValueError(f"InterestModelConfig.lr_schedule must be 'constant' or 'linear', got {self.lr_schedule!r}")
         if not 0.0 <= self.id_dropout <= 1.0:
             raise ValueError("InterestModelConfig.id_dropout must be in [0, 1]")
         if self.epochs < 1 or self.batch_size < 2:
@@ -216,6 +222,7 @@ class ExplainConfig:
     backend: str = "local"
     timeout_seconds: float = 4.0  # per explanation, generation included; then the template is used
     list_budget_seconds: float = 10.0  # per shown list, from when it is shown: items not written by then get the template
+    settle_seconds: float = 0.6  # a list that replaces the viewer's previous one waits this long before the LLM starts
     max_tokens: int = 48
     temperature: float = 0.0
     local_threads: int = 2
@@ -230,6 +237,8 @@ class ExplainConfig:
     def __post_init__(self) -> None:
         if self.backend not in ("local", "openai", "template"):
             raise ValueError(f"ExplainConfig.backend must be local, openai or template, got {self.backend!r}")
+        if self.settle_seconds < 0:
+            raise ValueError("ExplainConfig needs settle_seconds >= 0")
         if self.timeout_seconds <= 0 or self.list_budget_seconds <= 0 or self.max_tokens < 8:
             raise ValueError("ExplainConfig needs timeout_seconds > 0, list_budget_seconds > 0 and max_tokens >= 8")
         if self.backend == "openai" and not self.endpoint_url:

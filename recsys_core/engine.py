@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +21,13 @@ import pandas as pd
 from recsys_core.caching import StampedLRU
 from recsys_core.compare import compare_lists, summarise_list
 from recsys_core.config import ExplainConfig, RecsysConfig
-from recsys_core.data import browse, builds, importers, live_events, presets
+from recsys_core.data import browse, builds, importers, live_events, presets, sample_model
 from recsys_core.data.browse import Overview, PreviewTable
 from recsys_core.data.builds import BuildInfo
 from recsys_core.data.frames import (
     ItemAbout,
     data_clock,
+    load_events,
     load_item_about,
     load_profile_text,
     load_user_events,
@@ -107,11 +109,31 @@ class RecsysEngine:
         return load_sample(self.store, source, replace=True, on_progress=on_progress)
 
     def ensure_data(self, on_progress: Progress | None = None) -> ImportReport | None:
-        """Load the sample when the database is empty; returns the report, or None if data was there."""
+        """Load the sample when the database is empty, with its shipped built model when that
+        still matches the code (see :mod:`data.sample_model`); returns the import report, or
+        None if data was there."""
         if self.has_data():
             return None
         _log.info("empty database at %s: loading the sample", self.config.db_path)
-        return self.load_sample(on_progress)
+        report = self.load_sample(on_progress)
+        self.install_sample_model()
+        return report
+
+    def install_sample_model(self) -> int | None:
+        """Install the sample's shipped built model (``<sample dir>/model``) as the first build
+        when the database holds exactly the sample; returns its build id, or None."""
+        folder = self.config.sample_dir
+        return sample_model.install_sample_model(self.store, folder / "model", folder, self.config, self.embedder.name)
+
+    def make_sample_model(self, out_dir: Path, on_progress: Progress | None = None) -> dict[str, object]:
+        """Load the sample into this (empty, scratch) database, build, and write the build as the
+        sample's shipped model in ``out_dir`` (see :mod:`data.sample_model`); returns its manifest."""
+        if self.has_data():
+            raise InvalidArgumentError(f"{self.config.db_path} is not empty; the sample model is made in a fresh database")
+        self.load_sample()
+        report = self.build(on_progress)
+        return sample_model.export_sample_model(self.store, report.build_id, self.config.sample_dir, self.config,
+                                                self.embedder.name, out_dir)
 
     def overview(self) -> Overview:
         return browse.overview(self.store)
@@ -265,6 +287,34 @@ class RecsysEngine:
                              cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
                              cfg.dislike_threshold, cfg.dislike_refines_at)
         return replace(recs, as_of=as_of)
+
+    def recommend_many(
+        self, user_ids: list[str], n: int | None = None, alpha: float | None = None, interest: str | None = None,
+        interest_threshold: float | None = None, diversity: float | None = None, as_of: AsOf = NEXT_VISIT,
+        chunk: int = 4096,
+    ) -> Iterator[RecommendationList]:
+        """:meth:`recommend` for many users (the command line's ``--all-users``), in their order:
+        the same lists, but the events are read and the states encoded a chunk of users at a
+        time instead of one user at a time. Thin histories with a profile text and users with
+        no usable history go through :meth:`recommend` (their state needs the profile)."""
+        cfg = self.config.recommend
+        check_request(n, alpha, diversity)
+        serving = self.serving()
+        match = self.interest_match(interest, serving) if interest and interest.strip() else None
+        threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
+        data_end = data_clock(self.store)
+        for start in range(0, len(user_ids), chunk):
+            part = list(user_ids[start:start + chunk])
+            states = serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
+            for user in part:
+                state = states.get(user)
+                if state is None or len(state.history) < 3:
+                    yield self.recommend(user, n, alpha, interest, interest_threshold, diversity, as_of=as_of)
+                    continue
+                recs = rank_for_user(serving, state, user, n or cfg.n, alpha, match, threshold, cfg.interest_boost,
+                                     cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
+                                     cfg.dislike_threshold, cfg.dislike_refines_at)
+                yield replace(recs, as_of=as_of)
 
     def interest_match(self, interest: str, serving: ServingModel | None = None) -> InterestMatch:
         """A description read into liked and disliked concepts, matched with every item (cached per text)."""

@@ -51,14 +51,10 @@ def gate_response(serving: ServingModel, state: UserState, hours: npt.NDArray[np
     their current vectors, session and history length held fixed (the gate's other inputs)."""
     import torch
 
-    if state.cold_start is not None or len(state.slots) == 0:
+    if state.cold_start is not None or len(state.slots) == 0 or state.gate_inputs is None:
         return np.full(len(hours), float(state.gate))
-    n = len(hours)
-    cos = float(state.u_long @ state.u_short)
-    scalars = np.stack([np.log1p(np.maximum(hours, 0.0)), np.full(n, np.log1p(state.session_length)),
-                        np.full(n, np.log1p(len(state.history))), np.full(n, cos)], axis=1)
-    vecs = np.broadcast_to(np.concatenate([state.u_long, state.u_short]), (n, 2 * len(state.u_long)))
-    feats = torch.as_tensor(np.concatenate([scalars, vecs], axis=1), dtype=torch.float32)
+    feats = torch.as_tensor(np.repeat(state.gate_inputs[None, :], len(hours), axis=0), dtype=torch.float32)
+    feats[:, 0] = torch.as_tensor(np.log1p(np.maximum(hours, 0.0)), dtype=torch.float32)
     with torch.inference_mode():
         return torch.sigmoid(serving.model.gate(feats)).squeeze(1).numpy().astype(np.float64)
 

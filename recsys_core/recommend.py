@@ -16,7 +16,7 @@ import numpy.typing as npt
 from recsys_core.errors import InvalidArgumentError
 from recsys_core.fusion import fuse
 from recsys_core.interests.descriptions import DescriptionReading
-from recsys_core.interests.links import Links, link_contrib, link_scores
+from recsys_core.interests.links import Links, link_contrib, link_contrib_many, link_scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,7 @@ class UserState:
     at_days: float | None = None  # the moment the state was read at (days since the epoch, UTC)
     slot_liked: npt.NDArray[np.bool_] | None = None
     link_weights: npt.NDArray[np.float32] | None = None
+    gate_inputs: npt.NDArray[np.float32] | None = None  # what the gate read (column 0: log1p hours idle)
 
     def liked_slots(self) -> npt.NDArray[np.bool_]:
         """``(L,)`` True where a slot may be called liked."""
@@ -132,13 +133,24 @@ def branch_scores(
 
 def slot_parts(
     state: UserState, item_vec: npt.NDArray[np.float32], links: Links | None = None, item: int | None = None,
+    link_part: npt.NDArray[np.float32] | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Each history slot's part of one item's long- and short-term score, ``(L,)`` each: they
-    sum to the item's :func:`branch_scores` (``item`` is its row, for the links)."""
+    sum to the item's :func:`branch_scores` (``item`` is its row, for the links; ``link_part``
+    is the slots' link parts already read with :func:`link_contrib_many`)."""
     long_p, short_p = state.contrib_long @ item_vec, state.contrib_short @ item_vec
-    if links is not None and state.link_weights is not None and item is not None and len(state.slots):
+    if link_part is not None:
+        short_p = short_p + link_part
+    elif links is not None and state.link_weights is not None and item is not None and len(state.slots):
         short_p = short_p + link_contrib(links, state.slots, state.link_weights, item)
     return long_p, short_p
+
+
+def slot_link_parts(state: UserState, links: Links | None, items: npt.NDArray[np.int64]) -> npt.NDArray[np.float32] | None:
+    """``(len(items), L)`` the slots' link parts of several items at once (None without links)."""
+    if links is None or state.link_weights is None or not len(state.slots):
+        return None
+    return link_contrib_many(links, state.slots, state.link_weights, items)
 
 
 def top_n(scores: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
@@ -182,7 +194,7 @@ def rerank_mmr(
 
 def evidence_for(
     state: UserState, item_vec: npt.NDArray[np.float32], alpha: float, n: int, links: Links | None = None,
-    item: int | None = None,
+    item: int | None = None, link_part: npt.NDArray[np.float32] | None = None,
 ) -> list[tuple[int, float]]:
     """Liked history slots that pushed this item's score up most: ``(item row, share)``, shares
     of the whole positive push, largest first. Exact: contributions sum to the item's score. A
@@ -190,7 +202,7 @@ def evidence_for(
     not something the user liked."""
     if len(state.slots) == 0:
         return []
-    contrib = fuse(*slot_parts(state, item_vec, links, item), alpha)
+    contrib = fuse(*slot_parts(state, item_vec, links, item, link_part), alpha)
     positive = np.clip(contrib, 0, None)
     total = float(positive.sum())
     if total <= 0:

@@ -40,6 +40,7 @@ from recsys_core.recommend import (
     branch_scores,
     evidence_for,
     rerank_mmr,
+    slot_link_parts,
     top_n,
 )
 
@@ -88,7 +89,7 @@ class ServingModel:
     def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:
         import torch
 
-        from recsys_core.interests.model import InterestModel
+        from recsys_core.interests.model import InterestModel, config_from_checkpoint
 
         build = build or latest_build(store)
         if build is None:
@@ -127,7 +128,7 @@ class ServingModel:
         if "item_ids.weight" in state and len(new):
             w = state["item_ids.weight"]
             state["item_ids.weight"] = torch.cat([w, torch.zeros(len(new), w.shape[1])])
-        config = InterestModelConfig(**ckpt["config"])
+        config = config_from_checkpoint(ckpt)
         model = InterestModel(config, torch.as_tensor(full), torch.as_tensor(fine), torch.as_tensor(theme_of_fine))
         model.load_state_dict(state)
         model.eval()
@@ -220,15 +221,13 @@ class ServingModel:
     ) -> UserState:
         """State of one user from their events (any order) as of a moment (see :mod:`moments`;
         ``data_end`` is the store's newest event); ``profile`` helps thin histories."""
-        if isinstance(as_of, dt.datetime) and len(events):  # the history as it stood then
-            events = events[pd.to_datetime(events["occurred_at"]) <= pd.Timestamp(as_of)]
-        elif as_of == NEXT_VISIT and len(events) and "simulated" in events:
+        if as_of == NEXT_VISIT and len(events) and "simulated" in events:
             # simulated events play a live session: the user is looked at right after the newest one
             newest = events.loc[pd.to_datetime(events["occurred_at"]).idxmax()]
             if bool(newest["simulated"]):
                 as_of = pd.Timestamp(newest["occurred_at"]).to_pydatetime()
-        seqs = build_sequences(events, self.item_index)
-        if len(seqs) == 0 or len(seqs.items) == 0:
+        states = self.user_states(events, as_of, data_end)
+        if not states:
             empty = np.zeros(0, np.int64)
             zeros = np.zeros((0, self.config.dim), np.float32)
             if profile is not None:
@@ -237,12 +236,29 @@ class ServingModel:
             blank = np.zeros(self.config.dim, np.float32)
             return UserState(blank, blank, 1.0, empty, empty, zeros, zeros, np.zeros(0, np.float32),
                              np.zeros(0, np.float32), cold_start="popular")
-        at = moments.resolve(as_of, seqs.days, None if data_end is None else moments.to_days(data_end),
-                             self.config.session_gap_minutes / 1440.0, self.next_visit_gap_days)
-        state = self.encode_batch(seqs, np.array([0]), seqs.lengths()[:1], np.array([at]))[0]
-        if profile is not None and len(seqs.items) < 3:
+        state = next(iter(states.values()))
+        if profile is not None and len(state.history) < 3:
             state = blend_profile(state, profile)
         return state
+
+    def user_states(
+        self, events: pd.DataFrame, as_of: AsOf = NEXT_VISIT, data_end: dt.datetime | None = None,
+    ) -> dict[str, UserState]:
+        """States of every user in ``events`` (any order) as of one moment, encoded in batches:
+        the one way a history becomes a state, for one user or for all. Users with no event on
+        a served item (or none before ``as_of``) are left out."""
+        if isinstance(as_of, dt.datetime) and len(events):  # the histories as they stood then
+            events = events[pd.to_datetime(events["occurred_at"]) <= pd.Timestamp(as_of)]
+        seqs = build_sequences(events, self.item_index)
+        lengths = seqs.lengths()
+        users = np.flatnonzero(lengths > 0)
+        if len(users) == 0:
+            return {}
+        end = None if data_end is None else moments.to_days(data_end)
+        gap, default_gap = self.config.session_gap_minutes / 1440.0, self.next_visit_gap_days
+        at = np.array([moments.resolve(as_of, seqs.user(int(u))[1], end, gap, default_gap) for u in users])
+        states = self.encode_batch(seqs, users, lengths[users], at)
+        return {seqs.user_ids[int(u)]: state for u, state in zip(users, states, strict=True)}
 
 
 def blend_profile(state: UserState, profile: npt.NDArray[np.float32]) -> UserState:
@@ -282,7 +298,7 @@ def encode_states(
             assert enc.long.weights is not None and enc.short.weights is not None
             cl, cs = enc.long.contrib.numpy(), enc.short.contrib.numpy()
             wl, ws = enc.long.weights.numpy(), enc.short.weights.numpy()
-            gate = enc.gate.numpy()
+            gate, gate_inputs = enc.gate.numpy(), enc.gate_inputs.numpy()
             for row, user in enumerate(u):
                 m = batch.mask[row]
                 a = seqs.offsets[user]
@@ -296,6 +312,7 @@ def encode_states(
                     session_length=round(float(np.expm1(batch.features[row, 1]))),
                     slot_liked=is_liked(batch.codes[row][m]),
                     link_weights=None if link_config is None else slot_weights(int(m.sum()), link_config),
+                    gate_inputs=gate_inputs[row],
                 ))
     return out
 
@@ -355,8 +372,10 @@ def rank_for_user(
     order = top_n(score, max(n, pool) if diversity > 0 else n)
     order = rerank_mmr(order, score, serving.item_vecs, n, diversity)[:n]
     recs = []
+    link_parts = slot_link_parts(state, serving.links, order)  # one sparse read for the whole list
     for rank, i in enumerate(order, start=1):
-        ev = evidence_for(state, serving.item_vecs[i], a, n_evidence, serving.links, int(i))
+        ev = evidence_for(state, serving.item_vecs[i], a, n_evidence, serving.links, int(i),
+                          None if link_parts is None else link_parts[rank - 1])
         fine = int(serving.fine_of_item[i])
         theme = int(serving.theme_of_item[i])
         recs.append(Recommendation(

@@ -61,12 +61,18 @@ def load_profiles(store: Store) -> pd.DataFrame:
         ).df()
 
 
-def load_events(store: Store, include_live: bool = True, include_simulated: bool = False) -> pd.DataFrame:
-    """All events: user_id, item_id, occurred_at (UTC), event_type, value (a rating's stars, else
-    NULL), simulated."""
-    sql = _EVENTS_SQL.format(where_i="", and_l="")
+def load_events(
+    store: Store, include_live: bool = True, include_simulated: bool = False, user_ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """All events (or those of ``user_ids``): user_id, item_id, occurred_at (UTC), event_type,
+    value (a rating's stars, else NULL), simulated."""
+    if user_ids is None:
+        sql = _EVENTS_SQL.format(where_i="", and_l="")
+        with store.cursor() as cur:
+            return cur.execute(sql, [include_live, include_simulated]).df()
+    sql = _EVENTS_SQL.format(where_i="WHERE list_contains(?, user_id)", and_l="AND list_contains(?, user_id)")
     with store.cursor() as cur:
-        return cur.execute(sql, [include_live, include_simulated]).df()
+        return cur.execute(sql, [user_ids, include_live, include_simulated, user_ids]).df()
 
 
 def load_user_events(store: Store, user_id: str, include_simulated: bool = False) -> pd.DataFrame:

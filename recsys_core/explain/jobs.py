@@ -10,6 +10,9 @@ and the page reads :meth:`ExplanationJobs.progress` to fill its cards as they co
 - A list has one time budget, counted from its submission: each item's LLM call gets what is
   left of it (at most the per-item timeout), and items begun after it is spent get the template
   at once, marked as such. Nothing a budget cut short is cached, so a later look can do better.
+- A list that replaces the same viewer's previous list waits ``settle_seconds`` before its
+  first LLM call: while a slider is being moved, no CPU goes to lists it moves past (they are
+  cancelled before they start), and the page redrawing the lists keeps the cores.
 - Lists from several viewers are served in the order they came.
 - A list nobody looks at any more (no :meth:`ExplanationJobs.progress` or :meth:`wait` for
   :data:`UNWATCHED_SECONDS`: its browser tab was closed) is dropped before its next item.
@@ -38,7 +41,7 @@ _log = logging.getLogger(__name__)
 
 WAITING, WRITING, DONE = "waiting", "writing", "done"
 _KEEP_FINISHED = 64  # finished jobs kept readable (a page polls its job once more after it ends)
-UNWATCHED_SECONDS = 15.0  # a list not polled for this long is no longer shown anywhere
+UNWATCHED_SECONDS = 5.0  # a list not polled for this long (its page polls every second) is shown nowhere
 
 
 _LIVE: weakref.WeakSet[ExplanationJobs] = weakref.WeakSet()
@@ -89,6 +92,7 @@ class _Job:
     interest: str | None
     simulated: bool
     deadline: float
+    start_at: float = 0.0  # monotonic time before which no LLM call is made for it
     cancelled: threading.Event = field(default_factory=threading.Event)
     partial: dict[str, str] = field(default_factory=dict)
     results: dict[str, Explanation] = field(default_factory=dict)
@@ -100,9 +104,10 @@ class _Job:
 class ExplanationJobs:
     """One background writer of explanations for one engine's :class:`Explanations`."""
 
-    def __init__(self, explanations: Explanations, budget_seconds: float) -> None:
+    def __init__(self, explanations: Explanations, budget_seconds: float, settle_seconds: float = 0.0) -> None:
         self._explanations = explanations
         self.budget_seconds = budget_seconds
+        self.settle_seconds = settle_seconds
         self._cond = threading.Condition()
         self._queue: deque[_Job] = deque()
         self._jobs: dict[int, _Job] = {}
@@ -121,9 +126,13 @@ class ExplanationJobs:
             if self._closed:
                 raise RuntimeError("the explanation writer is closed")
             old = self._current.get(owner)
+            now = time.monotonic()
+            replacing = False
             if old is not None and old in self._jobs:
                 self._cancel(self._jobs[old])
-            job = _Job(next(self._ids), owner, recs, interest, simulated, time.monotonic() + self.budget_seconds)
+                replacing = True
+            job = _Job(next(self._ids), owner, recs, interest, simulated, now + self.budget_seconds,
+                       now + self.settle_seconds if replacing else now)
             self._jobs[job.job_id] = job
             self._current[owner] = job.job_id
             self._queue.append(job)
@@ -202,7 +211,15 @@ class ExplanationJobs:
                     self._cond.wait()
                 if self._closed:
                     return
-                job = self._queue.popleft()
+                job = self._queue[0]
+                # a replacement list settles first; a newer one cancelling it meanwhile skips it
+                while not self._closed and not job.cancelled.is_set() and (wait := job.start_at - time.monotonic()) > 0:
+                    self._cond.wait(wait)
+                if self._closed:
+                    return
+                if job.cancelled.is_set() or not self._queue or self._queue[0] is not job:
+                    continue  # dropped while it settled (_cancel took it off the queue)
+                self._queue.popleft()
             try:
                 self._run(job)
             except Exception:  # noqa: BLE001 - one bad list must not stop the writer for every page

@@ -41,7 +41,8 @@ class Explanations:
         self._lock = threading.RLock()
         self._titles: tuple[int, TitleIndex] | None = None
         self.explainer = Explainer(engine.store, engine.config.explain, make_backend(engine.config.explain))
-        self.jobs = ExplanationJobs(self, engine.config.explain.list_budget_seconds)
+        self.jobs = ExplanationJobs(self, engine.config.explain.list_budget_seconds,
+                                   engine.config.explain.settle_seconds)
 
     def about(self, item_ids: list[str]) -> dict[str, ItemAbout]:
         """The items' own texts and categories (what a sentence may say of them)."""

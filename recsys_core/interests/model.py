@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,6 +39,9 @@ def grouped_softmax(
     weights = ex / den[groups]
     lse = torch.where(den > 0, gmax + torch.log(den.clamp_min(1e-30)), torch.full_like(den, -math.inf))
     return weights, lse
+
+
+GATE_SUMMARIES = 5  # hours since the last event, session length, history length, cos(long, short), newest-items fit
 
 
 class _Attention(nn.Module):
@@ -134,6 +138,7 @@ class UserEncoding:
     long: BranchOutput
     short: BranchOutput
     gate: torch.Tensor  # (B,) learned weight of the long-term vector
+    gate_inputs: torch.Tensor  # (B, F) what the gate read; column 0 is log1p(hours since the last event)
 
     def fused(self) -> torch.Tensor:
         """(B, d) user vectors at the learned weight (see :mod:`recsys_core.fusion`)."""
@@ -180,7 +185,10 @@ class InterestModel(nn.Module):
         rate = math.log(2.0) / config.half_life_days
         self.decay_raw = nn.Parameter(torch.tensor(math.log(math.expm1(rate))))
         self.short_position = nn.Parameter(torch.zeros(config.short_window))
-        self.gate = nn.Sequential(nn.Linear(2 * d + 4, 32), nn.ReLU(), nn.Linear(32, 1))
+        # the gate reads the 3 history scalars, the two branches' agreement and how well the
+        # newest items fit the long-term vector; with "vectors", both branch vectors as well
+        n_in = {"summary": GATE_SUMMARIES, "vectors": GATE_SUMMARIES + 2 * d, "legacy": GATE_SUMMARIES - 1 + 2 * d}
+        self.gate = nn.Sequential(nn.Linear(n_in[config.gate_inputs], 32), nn.ReLU(), nn.Linear(32, 1))
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.temperature)))
 
     # ------------------------------------------------------------------ items
@@ -221,9 +229,16 @@ class InterestModel(nn.Module):
         short = self.short(vecs, short_mask, codes, fine, self.theme_of_fine,
                            position.unsqueeze(0).expand_as(age), details)
         cos = (long.user * short.user).sum(dim=1, keepdim=True)
-        feats = torch.cat([torch.as_tensor(batch.features), cos, long.user, short.user], dim=1)
+        newest = F.normalize((vecs * short_mask.unsqueeze(2).float()).sum(dim=1), dim=-1)
+        fit = (newest * long.user).sum(dim=1, keepdim=True)
+        parts = [torch.as_tensor(batch.features), cos]
+        if self.config.gate_inputs != "legacy":
+            parts.append(fit)
+        if self.config.gate_inputs != "summary":
+            parts += [long.user, short.user]
+        feats = torch.cat(parts, dim=1)
         gate = torch.sigmoid(self.gate(feats)).squeeze(1)
-        return UserEncoding(long, short, gate)
+        return UserEncoding(long, short, gate, feats)
 
     # ------------------------------------------------------------------ training
     def forward(
@@ -286,10 +301,17 @@ class InterestModel(nn.Module):
                 "n_items": int(self.text_features.shape[0])}
 
 
+def config_from_checkpoint(ckpt: dict[str, object]) -> InterestModelConfig:
+    """The model settings a checkpoint was trained with; a build from before the gate's inputs
+    were a setting read both branch vectors without the newest items' fit ("legacy")."""
+    fields: dict[str, Any] = {"gate_inputs": "legacy", **ckpt["config"]}  # type: ignore[dict-item]
+    return InterestModelConfig(**fields)
+
+
 def model_from_checkpoint(
     ckpt: dict[str, object], text_features: np.ndarray, fine_of_item: np.ndarray, theme_of_fine: np.ndarray
 ) -> InterestModel:
-    config = InterestModelConfig(**ckpt["config"])  # type: ignore[arg-type]
+    config = config_from_checkpoint(ckpt)
     model = InterestModel(config, torch.as_tensor(text_features), torch.as_tensor(fine_of_item),
                           torch.as_tensor(theme_of_fine))
     model.load_state_dict(ckpt["state_dict"])  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """Self-supervised training of the interest model: next-item InfoNCE over the sequences.
 
 Every position of every training sequence is one example (history before it -> the item).
-Deterministic given the seed. Progress flows out through a callback after every epoch; with
+Deterministic given the seed. The learning rate decays linearly to zero over the epoch budget
+(``lr_schedule``), which steadies the validation figure the best epoch is chosen by. Progress flows out through a callback after every epoch; with
 a validation set the best epoch (by NDCG@10) is kept and training stops after ``patience``
 epochs without improvement. A NaN loss raises :class:`ModelFitError`.
 """
@@ -136,6 +137,10 @@ def train_interest_model(
     if len(users) == 0:
         raise ModelFitError("no user has two or more items: there is nothing to learn the next item from")
     optim = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    total_steps = config.epochs * math.ceil(len(users) / config.batch_size)
+    schedule = None
+    if config.lr_schedule == "linear":  # down to zero at the end of the epoch budget
+        schedule = torch.optim.lr_scheduler.LambdaLR(optim, lambda step: max(0.0, 1.0 - step / total_steps))
     all_items = torch.arange(n_items)
     history: list[EpochStats] = []
     stopping = EarlyStopping(config.patience)
@@ -163,6 +168,8 @@ def train_interest_model(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optim.step()
+            if schedule is not None:
+                schedule.step()
             losses.append(float(loss.item()))
         val = validation_ndcg(model, seqs, validation) if validation is not None else None
         stats = EpochStats(epoch, config.epochs, float(np.mean(losses)), val, time.perf_counter() - started)

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from recsys_core.cli import main
@@ -37,6 +38,14 @@ def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixt
     assert [(r["user_id"], r["rank"]) for r in rows] == [("U0001", k) for k in range(1, 5)] + [
         ("U0002", k) for k in range(1, 5)]
     assert all({"item_id", "score", "evidence", "long_part", "short_part", "theme"} <= set(r) for r in rows)
+
+    # --all-users: every user once, in the list the one-user command gives
+    assert main(["--db", str(cli_db), "recommend", "--all-users", "--n", "4", "--format", "csv"]) == 0
+    everyone = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    with duckdb.connect(str(cli_db), read_only=True) as con:
+        n_users = con.execute("SELECT count(*) FROM users").fetchall()[0][0]
+    assert len({r["user_id"] for r in everyone}) == n_users and len(everyone) == 4 * n_users
+    assert [r["item_id"] for r in everyone if r["user_id"] == "U0002"] == [r["item_id"] for r in rows[4:]]
 
     assert main(["--db", str(cli_db), "recommend", "--user", "U0001", "--n", "3", "--alpha", "0.3",
                  "--format", "csv"]) == 0

@@ -130,3 +130,28 @@ def test_a_list_nobody_watches_is_dropped(slow_engine: tuple[Engine, ChatServer]
     progress = jobs.progress(job)
     assert progress.cancelled and progress.finished
     assert len(_done_ids(progress)) < 8 and len(server.requests) <= 3
+
+
+def test_lists_moved_past_quickly_never_reach_the_llm(slow_engine: tuple[Engine, ChatServer]) -> None:
+    """A slider being moved: each list replaces the one before within the settle time, so only
+    the list the analyst stops at is written."""
+    engine, server = slow_engine
+    users = _users(engine, 4)
+    jobs = engine.explanations.jobs
+    assert jobs.settle_seconds > 0.2
+    first = jobs.submit("viewer", engine.recommend(users[0], n=3))  # the lab opening: no settling
+    while len(_done_ids(jobs.progress(first))) < 1:
+        time.sleep(0.02)
+    asked = len(server.requests)
+    passed = []
+    for user in users[1:3]:
+        passed.append(jobs.submit("viewer", engine.recommend(user, n=3)))
+        time.sleep(0.05)
+    last = jobs.submit("viewer", engine.recommend(users[3], n=3))
+    finished = jobs.wait(last, timeout=30)
+    assert finished.finished and not finished.cancelled and len(_done_ids(finished)) == 3
+    for job in passed:
+        progress = jobs.progress(job)
+        assert progress.cancelled and _done_ids(progress) == []
+    # the first list's sentence being written when it was dropped, then only the last list's three
+    assert len(server.requests) <= asked + 1 + 3

@@ -213,3 +213,22 @@ def test_an_event_time_no_event_can_have_is_refused_and_nothing_is_written(built
     with built_engine.store.cursor() as cur:
         assert cur.execute("SELECT count(*) FROM live_events").fetchall()[0][0] == before
     assert built_engine.recommend(str(user), n=3).items  # the user is still served
+
+
+@pytest.mark.parametrize("as_of", ["next-visit", "data-end", "2026-03-01T00:00"])
+def test_lists_for_many_users_at_once_are_the_lists_one_by_one(built_engine: Engine, as_of: str) -> None:
+    from recsys_core.moments import parse_as_of
+
+    moment = parse_as_of(as_of)
+    users = built_engine.user_ids()[:40] + ["nobody-knows-me"]
+    many = list(built_engine.recommend_many(users, n=8, as_of=moment, chunk=16))
+    assert [r.user_id for r in many] == users
+    for batch in many:
+        single = built_engine.recommend(batch.user_id, n=8, as_of=moment)
+        assert [r.item_id for r in batch.items] == [r.item_id for r in single.items]
+        assert [r.score for r in batch.items] == pytest.approx([r.score for r in single.items], abs=1e-5)
+        assert [[e.item_id for e in r.evidence] for r in batch.items] == \
+            [[e.item_id for e in r.evidence] for r in single.items]
+        assert batch.learned_alpha == pytest.approx(single.learned_alpha, abs=1e-6)
+        assert batch.extra == pytest.approx(single.extra) and batch.cold_start == single.cold_start
+    assert many[-1].cold_start == "popular"
