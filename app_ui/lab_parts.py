@@ -185,7 +185,8 @@ def fill_card(slot: DeltaGenerator, r: Recommendation, card: CardProgress | None
     elif card.state == DONE and card.explanation is not None:
         e = card.explanation
         cf = e.check.counterfactual
-        drop = f" · score drops {cf['drop_share']:.0%} without the cited items" if cf else ""
+        share = round(float(cf["drop_share"]), 2) + 0.0 if cf else 0.0  # + 0.0: no "-0%"
+        drop = f" · score drops {share:.0%} without the cited items" if cf else ""
         slot.markdown(f"{md(e.text)}  \n{_badge(e)} :gray[Evidence: {evidence}{drop}]")
     elif card.state == WRITING and card.text:
         slot.markdown(f"{md(card.text)} ▌  \n:gray[Evidence: {evidence}]")  # unchecked text: never read as Markdown

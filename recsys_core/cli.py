@@ -298,7 +298,7 @@ def _check_summary(e: Any) -> str:
     cf = c.counterfactual
     if cf:
         parts.append(f"score {cf['score']:.3f} -> {cf['without_cited']:.3f} without the cited items "
-                     f"({100 * cf['drop_share']:.0f}% drop)")
+                     f"({round(100 * cf['drop_share'])}% drop)")
     return "; ".join(parts)
 
 
