@@ -33,6 +33,27 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
+EXACT_KNN_MAX = 20_000  # up to this many points the neighbour graph is exact (NumPy), not NN-descent
+
+
+def cosine_knn(vectors: npt.NDArray[np.float32], k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest neighbours of L2-normalised rows by cosine distance, each row's own
+    point first: ``(indices (n, k), distances (n, k))``, nearest first, in chunks of rows."""
+    n = len(vectors)
+    idx = np.zeros((n, k), np.int64)
+    dist = np.zeros((n, k), np.float32)
+    for start in range(0, n, chunk):
+        sims = vectors[start:start + chunk] @ vectors.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = np.inf  # each point is its own nearest neighbour, as UMAP expects
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_sims, axis=1, kind="stable")
+        idx[start:start + chunk] = np.take_along_axis(top, order, axis=1)
+        dist[start:start + chunk] = np.clip(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0, 2.0)
+    return idx, dist
+
+
 def project_umap(
     vectors: npt.NDArray[np.float32], seed: int, n_neighbors: int = 30, min_dist: float = 0.3,
 ) -> npt.NDArray[np.float32]:
@@ -47,10 +68,14 @@ def project_umap(
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba"))
     import umap
 
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, metric="cosine",
-                        n_epochs=200,
-                        random_state=seed, init="spectral" if n > 20 else "random")
-    coords = reducer.fit_transform(np.asarray(vectors, dtype=np.float32))
+    x = np.asarray(vectors, dtype=np.float32)
+    k = min(n_neighbors, n - 1)
+    # UMAP's own neighbour search (NN-descent) is compiled by numba in every new process: about
+    # 30 s for 10,000 items here, against 2 s for the exact graph
+    knn = (*cosine_knn(x, k), None) if n <= EXACT_KNN_MAX else None
+    reducer = umap.UMAP(n_components=2, n_neighbors=k, min_dist=min_dist, metric="cosine", n_epochs=200,
+                        random_state=seed, init="spectral" if n > 20 else "random", precomputed_knn=knn)
+    coords = reducer.fit_transform(x)
     return np.asarray(coords, dtype=np.float32)
 
 
