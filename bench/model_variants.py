@@ -1,6 +1,7 @@
 """Train the interest model on a built database's evaluation split with model settings changed,
 and print the test NDCG@10 / HR@10 of the learned gate, each branch alone and the best fixed weight
-(with the items-chosen-together links at the weight validation chose, and without them).
+(with the items-chosen-together links at the weight validation chose, and without them), and the
+learned gate and every fixed weight on the validation items too.
 
 Run: python bench/model_variants.py --db PATH [--set n_negatives=20000 id_dropout=0.2 ...] [--hier ...]
      [--links enabled=False ...]
@@ -93,13 +94,29 @@ def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]
     fixed = {round(float(a), 1): ndcg_hr(fused_scores(float(a), u_long, u_short, item_vecs, links))[0]
              for a in np.linspace(0, 1, 11)}
     best = max(fixed, key=lambda a: fixed[a])
+    # the same figures on the validation items (what the weights were chosen on), read from the
+    # training part: does validation prefer the weights the test items do?
+    train, val = fitted.train, fitted.validation
+    v_states = encode_states(fitted.model, cfg.model, train, val.users, train.lengths()[val.users], val.days)
+    v_long, v_short = np.stack([s.u_long for s in v_states]), np.stack([s.u_short for s in v_states])
+    v_seen = [train.user(int(u))[0] for u in val.users]
+    v_links = None if fitted.links is None else batch_link_scores(fitted.links, v_seen, cfg.links, cfg.model.max_history)
+
+    def val_ndcg(alpha: Any) -> float:
+        scores = np.asarray(fused_scores(alpha, v_long, v_short, item_vecs, v_links), np.float64)
+        for row, items in enumerate(v_seen):
+            scores[row, items] = -np.inf
+        return round(M.ndcg_at_k(M.rank_of_targets(scores, val.items), 10), 4)
+
+    validation = {"learned_gate": val_ndcg(np.array([s.gate for s in v_states])),
+                  "fixed": {round(float(a), 1): val_ndcg(float(a)) for a in np.linspace(0, 1, 11)}}
     return {"model": model_fields, "hierarchy": hierarchy_fields, "links": link_fields, "epochs": len(fitted.epochs),
             "training_seconds": round(fitted.seconds["training"]), "fusion_seconds": round(fitted.seconds.get("fusion", 0), 1),
             "fusion": fitted.fusion, "test_users": len(test.users),
             "learned_gate": ndcg_hr(fused_scores(gate, u_long, u_short, item_vecs, links)),
             "learned_gate_without_links": ndcg_hr(fused_scores(gate, u_long, u_short, item_vecs)),
             "long_only": ndcg_hr(u_long @ item_vecs.T), "short_only": ndcg_hr(fused_scores(0.0, u_long, u_short, item_vecs, links)),
-            "best_fixed_weight": [best, fixed[best]]}
+            "best_fixed_weight": [best, fixed[best]], "test_fixed": fixed, "validation": validation}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,6 +130,8 @@ class RecsysEngine:
         sample's shipped model in ``out_dir`` (see :mod:`data.sample_model`); returns its manifest."""
         if self.has_data():
             raise InvalidArgumentError(f"{self.config.db_path} is not empty; the sample model is made in a fresh database")
+        if out_dir.exists() and not (out_dir / sample_model.MANIFEST).is_file():  # checked before the build, again on writing
+            raise InvalidArgumentError(f"{out_dir} exists and is not a sample model folder; name a new folder")
         self.load_sample()
         report = self.build(on_progress)
         return sample_model.export_sample_model(self.store, report.build_id, self.config.sample_dir, self.config,
@@ -283,6 +285,12 @@ class RecsysEngine:
         state = self.user_state(user_id, include_simulated, serving, as_of)
         match = self.interest_match(interest, serving) if interest and interest.strip() else None
         threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
+        return self._rank(serving, state, user_id, n, alpha, match, threshold, diversity, as_of)
+
+    def _rank(self, serving: ServingModel, state: UserState, user_id: str, n: int | None, alpha: float | None,
+              match: InterestMatch | None, threshold: float, diversity: float | None, as_of: AsOf) -> RecommendationList:
+        """One user's list from their state, with the configured defaults (one place for both paths)."""
+        cfg = self.config.recommend
         recs = rank_for_user(serving, state, user_id, n or cfg.n, alpha, match, threshold, cfg.interest_boost,
                              cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
                              cfg.dislike_threshold, cfg.dislike_refines_at)
@@ -311,10 +319,7 @@ class RecsysEngine:
                 if state is None or len(state.history) < 3:
                     yield self.recommend(user, n, alpha, interest, interest_threshold, diversity, as_of=as_of)
                     continue
-                recs = rank_for_user(serving, state, user, n or cfg.n, alpha, match, threshold, cfg.interest_boost,
-                                     cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
-                                     cfg.dislike_threshold, cfg.dislike_refines_at)
-                yield replace(recs, as_of=as_of)
+                yield self._rank(serving, state, user, n, alpha, match, threshold, diversity, as_of)
 
     def interest_match(self, interest: str, serving: ServingModel | None = None) -> InterestMatch:
         """A description read into liked and disliked concepts, matched with every item (cached per text)."""

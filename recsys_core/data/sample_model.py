@@ -30,6 +30,7 @@ from recsys_core.config import PROJECT_ROOT, RecsysConfig
 from recsys_core.data.frames import load_catalogue, load_profiles, load_review_texts
 from recsys_core.data.store import Store
 from recsys_core.embeddings.cache import text_hash
+from recsys_core.errors import InvalidArgumentError
 
 _log = logging.getLogger(__name__)
 
@@ -88,7 +89,16 @@ def _quote(path: Path) -> str:
 def export_sample_model(store: Store, build_id: int, sample_dir: Path, config: RecsysConfig, embedder_name: str,
                         out_dir: Path) -> dict[str, object]:
     """Write build ``build_id`` of ``store`` (made from the sample in ``sample_dir``) as a bundle
-    in ``out_dir`` (replaced whole); returns the manifest."""
+    in ``out_dir`` (replaced whole, but only when it is missing or an earlier bundle); returns the
+    manifest.
+
+    Raises:
+        InvalidArgumentError: ``out_dir`` exists and is not a bundle (nothing is deleted).
+    """
+    if out_dir.exists() and not (out_dir / MANIFEST).is_file():
+        raise InvalidArgumentError(f"{out_dir} exists and is not a sample model folder (no {MANIFEST}); "
+                                   "name a new folder or an earlier sample model")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="sample_model_", dir=out_dir.parent))
     try:
         with store.cursor() as cur:

@@ -128,3 +128,16 @@ def test_the_shipped_sample_model_matches_the_code() -> None:
     sample = PROJECT_ROOT / "sample_data"
     problem = bundle_problem(sample / "model", sample, RecsysConfig(), "all-MiniLM-L6-v2")
     assert problem is None, f"{problem}: run `python -m recsys_core make-sample-model` and commit sample_data/model"
+
+
+def test_making_a_sample_model_never_deletes_a_folder_that_is_not_one(
+    made: Made, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recsys_core.cli import main
+
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    assert main(["make-sample-model", "--out", str(precious)]) == 1
+    assert "not a sample model folder" in capsys.readouterr().err
+    assert (precious / "notes.txt").read_text() == "keep me"
