@@ -27,6 +27,7 @@ pages = [
     st.Page("views/03_interest_map.py", title="Interest map", icon=":material/scatter_plot:", url_path="interest_map"),
     st.Page("views/04_user_explorer.py", title="User explorer", icon=":material/person_search:", url_path="user_explorer"),
     st.Page("views/05_lab.py", title="Recommendation lab", icon=":material/tune:", url_path="lab"),
+    st.Page("views/07_trends.py", title="Trends & segments", icon=":material/trending_up:", url_path="trends"),
     st.Page("views/06_evaluation.py", title="Evaluation", icon=":material/monitoring:", url_path="evaluation"),
     st.Page("views/02_data.py", title="Data", icon=":material/table:", url_path="data"),
 ]

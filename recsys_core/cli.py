@@ -428,6 +428,88 @@ def cmd_evaluate(args: argparse.Namespace, config: RecsysConfig) -> int:
     return 0
 
 
+def cmd_trends(args: argparse.Namespace, config: RecsysConfig) -> int:
+    if args.top < 1:
+        raise RecsysError(f"--top must be at least 1, got {args.top}")
+    engine = _engine(config)
+    try:
+        report = engine.interest_trends(args.level, args.period, args.recent)
+        movers = None if args.movers is None else engine.interest_movers(args.level, args.movers, args.period,
+                                                                          args.recent)
+    finally:
+        engine.close()
+    changes = report.changes
+    if args.json:
+        out: dict[str, object] = {
+            "level": report.level, "period": report.period, "recent_from": report.split_label,
+            "interval": config.population.interval,
+            "changes": json.loads(changes.to_json(orient="records")),
+            "series": json.loads(report.series.assign(period_start=report.series["period_start"].astype(str))
+                                 .to_json(orient="records")),
+        }
+        if movers is not None:
+            out["movers"] = json.loads(movers.to_json(orient="records"))
+        print(json.dumps(out, indent=1))
+        return 0
+    import pandas as pd
+
+    print(f"{report.level} interests, {report.period}s; recent part from {report.split_label} against the part "
+          f"before. change: log2 of the interest's share of (user, interest) pairs, recent over before, with a "
+          f"{config.population.interval:.0%} interval over users.")
+    shown = ["label", "users_before", "users_recent", "change", "change_low", "change_high", "emerging", "adoptions"]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.float_format", "{:+.2f}".format):
+        for title, table in (("Rising", report.rising(args.top)), ("Falling", report.falling(args.top))):
+            print(f"\n{title} ({len(report.rising() if title == 'Rising' else report.falling())} in all):")
+            print(table[["node", *shown]].set_index("node").to_string() if len(table) else "  none clearly")
+        if movers is not None:
+            print(f"\nUsers who joined or left {args.level} interest {args.movers}:")
+            print(movers.head(args.top * 3).to_string(index=False) if len(movers) else "  none")
+    return 0
+
+
+def cmd_adoptions(args: argparse.Namespace, config: RecsysConfig) -> int:
+    engine = _engine(config)
+    try:
+        found = engine.adoptions(args.level, args.user)
+    finally:
+        engine.close()
+    if args.json:
+        print(found.assign(burst_at=found["burst_at"].astype(str), confirmed_at=found["confirmed_at"].astype(str))
+              .to_json(orient="records", indent=1))
+        return 0
+    if found.empty:
+        print("No adoption found" + (f" for {args.user}." if args.user else "."))
+        return 0
+    import pandas as pd
+
+    cols = ["user_id", "node", "label", "burst_at", "confirmed_at", "burst_sessions", "return_sessions", "share_after"]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.max_rows", 60):
+        print(found[cols].to_string(index=False, float_format="{:.2f}".format))
+    print(f"\n{len(found):,} adoptions by {found['user_id'].nunique():,} users: a burst of sessions on a new "
+          f"{args.level} interest that kept coming back.")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, config: RecsysConfig) -> int:
+    out = Path(args.out)
+    if out.is_dir():
+        raise RecsysError(f"--out {out} is a folder: name the .html file to write")
+    if args.kind == "user" and not args.user:
+        raise RecsysError("a user report needs --user ID")
+    engine = _engine(config)
+    try:
+        page = engine.report(args.kind, level=args.level, period=args.period, recent_share=args.recent,
+                             user_id=args.user, as_of=parse_as_of(args.as_of), run_id=args.run)
+    finally:
+        engine.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)  # a reader never sees half a file
+    print(f"Wrote {out} ({len(page.encode()) / 1e6:.1f} MB, self-contained: open it in a browser, no network needed).")
+    return 0
+
+
 def finite(text: str) -> float:
     """A number argument: NaN and infinity are refused like any text that is not a number."""
     try:
@@ -564,6 +646,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="maximum training epochs of the model and of SASRec (default from config)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("trends", parents=[common], help="rising and falling interests across all users",
+                       description="Per-period interest series and which interests rise or fall in the recent "
+                                   "part of the data, with intervals over users (needs a build).")
+    p.add_argument("--level", choices=["fine", "theme"], default="fine")
+    p.add_argument("--period", choices=["auto", "week", "month", "quarter"], help="default from config (auto)")
+    p.add_argument("--recent", type=finite, metavar="SHARE",
+                   help="share of the data's time span that is 'recent' (default 0.5: the later half)")
+    p.add_argument("--top", type=int, default=10, help="rows per table (default 10)")
+    p.add_argument("--movers", type=int, metavar="NODE", help="also list the users who joined or left this interest")
+    p.add_argument("--json", action="store_true", help="print JSON for machines (with the per-period series)")
+    p.set_defaults(func=cmd_trends)
+
+    p = sub.add_parser("adoptions", parents=[common], help="bursts on a new interest that became long-term",
+                       description="Per user: a run of sessions on an interest new to them that kept coming "
+                                   "back afterwards (needs a build).")
+    p.add_argument("--level", choices=["fine", "theme"], default="fine")
+    p.add_argument("--user", metavar="ID", help="only this user")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(func=cmd_adoptions)
+
+    p = sub.add_parser("report", parents=[common], help="write a self-contained HTML report to hand out",
+                       description="One HTML file with interactive figures that opens with no network: the "
+                                   "trends, one user, or an evaluation run.")
+    p.add_argument("kind", choices=["trends", "user", "evaluation"])
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--user", metavar="ID", help="the user (user report)")
+    p.add_argument("--as-of", default="next-visit", metavar="WHEN",
+                   help="user report: next-visit (default), data-end or a date")
+    p.add_argument("--run", type=int, metavar="RUN", help="evaluation report: the run (default the newest)")
+    p.add_argument("--level", choices=["fine", "theme"], default="fine", help="trends report: the level")
+    p.add_argument("--period", choices=["auto", "week", "month", "quarter"], help="trends report: the periods")
+    p.add_argument("--recent", type=finite, metavar="SHARE", help="trends report: the recent share of the span")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

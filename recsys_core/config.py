@@ -264,6 +264,34 @@ def check_endpoint_url(url: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PopulationConfig:
+    """Trends and adoption across all users (:mod:`recsys_core.population`)."""
+
+    period: str = "auto"  # week, month, quarter; auto: weeks up to 2 years of data, months up to 10
+    recent_share: float = 0.5  # the recent part of the data's time span, compared with the part before
+    hold_share: float = 0.3  # a user holds an interest with at least this share of a branch's window
+    n_boot: int = 400  # user-level bootstrap resamples for the change intervals
+    interval: float = 0.9  # coverage of the change intervals
+    seed: int = 17
+    session_dominance: float = 0.5  # a session is on an interest holding at least this share of its items
+    min_prior_sessions: int = 2  # an adoption needs this much history before the burst ...
+    min_prior_items: int = 3
+    new_share: float = 0.1  # ... of which at most this share on the adopted interest
+    burst_sessions: int = 2  # a burst: this many sessions in a row on the new interest
+    min_return_sessions: int = 1  # sessions after the burst that come back to it
+    adopt_share: float = 0.2  # its share of the items after the burst
+
+    def __post_init__(self) -> None:
+        if self.period not in ("auto", "week", "month", "quarter"):
+            raise ValueError(f"PopulationConfig.period must be auto, week, month or quarter, got {self.period!r}")
+        for name in ("recent_share", "hold_share", "session_dominance", "new_share", "adopt_share"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"PopulationConfig.{name} must be between 0 and 1")
+        if not 0.5 <= self.interval < 1.0 or self.n_boot < 50:
+            raise ValueError("PopulationConfig: interval in [0.5, 1), n_boot >= 50")
+
+
+@dataclass(frozen=True, slots=True)
 class RecsysConfig:
     """Root of the configuration tree."""
 
@@ -276,6 +304,7 @@ class RecsysConfig:
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     explain: ExplainConfig = field(default_factory=ExplainConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)
     sample_dir: Path = DEFAULT_SAMPLE_DIR
     seed: int = 42
     torch_threads: int = 2

@@ -43,6 +43,9 @@ from recsys_core.evaluation import runs
 from recsys_core.explain.service import Explanations
 from recsys_core.maps import InterestMap, UserOverlay, describe_items, item_map, user_overlay
 from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label
+from recsys_core.population.adoption import detect_adoptions
+from recsys_core.population.history import InterestHistory, check_level, interest_history
+from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
 from recsys_core.serving import ServingModel, rank_for_user
@@ -82,6 +85,7 @@ class RecsysEngine:
         self._serving_versions: tuple[object, ...] = ()
         self._states: StampedLRU[tuple[object, ...], UserState] = StampedLRU(4096)
         self._interests: StampedLRU[tuple[int, str], InterestMatch] = StampedLRU(256)
+        self._population: StampedLRU[tuple[object, ...], object] = StampedLRU(32)
         self._lock = threading.RLock()
         self._explanations: Explanations | None = None
 
@@ -438,6 +442,75 @@ class RecsysEngine:
 
     def delete_preset(self, name: str) -> None:
         presets.delete_preset(self.store, name)
+
+    # ------------------------------------------------------------------ population
+    def _population_cached(self, key: tuple[object, ...], make):  # type: ignore[no-untyped-def]
+        """``make()`` once per key while the served build, its names and the data stay the same."""
+        stamp = (self.model_version(), self.data_version())
+        if (hit := self._population.get(key, stamp)) is not None:
+            return hit
+        return self._population.put(key, make(), stamp)
+
+    def interest_history(self) -> InterestHistory:
+        """Every user's liked items labelled with the served build's interests and sessions."""
+        serving = self.serving()
+
+        def make() -> InterestHistory:
+            labels = {**{("fine", k): v for k, v in serving.fine_labels.items()},
+                      **{("theme", k): v for k, v in serving.theme_labels.items()}}
+            return interest_history(load_events(self.store), serving.item_index, serving.fine_of_item,
+                                    serving.theme_of_fine, labels, serving.config.session_gap_minutes / 1440.0)
+
+        return self._population_cached(("history",), make)  # type: ignore[no-any-return]
+
+    def adoptions(self, level: str = "fine", user_id: str | None = None) -> pd.DataFrame:
+        """Bursts on a new interest that became long-term (see :mod:`population.adoption`):
+        user_id, node, label, burst_at, confirmed_at, ...; one user's with ``user_id``."""
+        check_level(level)
+        found: pd.DataFrame = self._population_cached(
+            ("adoptions", level), lambda: detect_adoptions(self.interest_history(), level, self.config.population))
+        return found if user_id is None else found[found["user_id"] == user_id].reset_index(drop=True)
+
+    def interest_trends(self, level: str = "fine", period: str | None = None,
+                        recent_share: float | None = None) -> TrendReport:
+        """Per-period interest series and the recent-against-before changes with their intervals
+        (see :mod:`population.trends`); ``period`` and ``recent_share`` override the configured ones."""
+        check_level(level)
+        if recent_share is not None and not 0.0 < recent_share < 1.0:
+            raise InvalidArgumentError(f"the recent share must be between 0 and 1, got {recent_share}")
+        model = self.serving().config
+        return self._population_cached(  # type: ignore[no-any-return]
+            ("trends", level, period, recent_share),
+            lambda: interest_trends(self.interest_history(), level, self.config.population, model.short_window,
+                                    model.max_history, self.adoptions(level), period, recent_share))
+
+    def interest_movers(self, level: str, node: int, period: str | None = None,
+                        recent_share: float | None = None) -> pd.DataFrame:
+        """Users who joined or left one interest between the two parts of :meth:`interest_trends`."""
+        report = self.interest_trends(level, period, recent_share)
+        hist = self.interest_history()
+        if not 0 <= node < hist.n_nodes(level):
+            raise InvalidArgumentError(f"the newest build has no {level} interest {node}")
+        model = self.serving().config
+        return interest_movers(hist, level, node, report.split_at, self.config.population, model.short_window,
+                               model.max_history)
+
+    # ------------------------------------------------------------------ reports
+    def report(self, kind: str, *, level: str = "fine", period: str | None = None, recent_share: float | None = None,
+               user_id: str | None = None, as_of: AsOf = NEXT_VISIT, run_id: int | None = None) -> str:
+        """A self-contained HTML report (see :mod:`recsys_core.reports`): ``trends`` (level, period,
+        recent share), ``user`` (user_id, as_of) or ``evaluation`` (run_id, default the newest)."""
+        from recsys_core.reports import builders
+
+        if kind == "trends":
+            return builders.trends_report(self, level, period, recent_share)
+        if kind == "user":
+            if not user_id:
+                raise InvalidArgumentError("a user report needs a user id")
+            return builders.user_report(self, user_id, as_of)
+        if kind == "evaluation":
+            return builders.evaluation_report(self, run_id)
+        raise InvalidArgumentError(f"no {kind!r} report: use trends, user or evaluation")
 
     # ------------------------------------------------------------------ evaluation
     def evaluation_runs(self) -> pd.DataFrame:

@@ -55,6 +55,7 @@ THEME_PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Pastel + px.c
 LONG_COLOUR = "#1f5f8b"
 SHORT_COLOUR = "#e07b39"
 INTEREST_COLOUR = "#7a9e3a"
+ADOPTION_COLOUR = "#8e44ad"
 
 
 def theme_colour(theme_id: int) -> str:
@@ -150,9 +151,11 @@ def build_interest_map(
     return fig
 
 
-def build_timeline(events: pd.DataFrame, height: int | None = None) -> go.Figure:
+def build_timeline(events: pd.DataFrame, height: int | None = None, adoptions: pd.DataFrame | None = None) -> go.Figure:
     """Events over time, one row per fine interest (grouped by theme, coloured by theme);
-    items the short-term branch reads are ringed, items outside the long-term window faded."""
+    items the short-term branch reads are ringed, items outside the long-term window faded;
+    each adoption (a burst on a new interest that stuck: label, burst_at, confirmed_at) is a
+    band from its burst to its first return."""
     fig = go.Figure()
     if events.empty:
         return _style(fig, height or 200)
@@ -175,6 +178,10 @@ def build_timeline(events: pd.DataFrame, height: int | None = None) -> go.Figure
     if len(short):
         fig.add_vrect(x0=short["occurred_at"].min(), x1=short["occurred_at"].max(), fillcolor=SHORT_COLOUR,
                       opacity=0.18, line_width=0, annotation_text="short-term", annotation_position="top right")
+    for row in (adoptions if adoptions is not None else pd.DataFrame()).itertuples(index=False):
+        fig.add_vrect(x0=row.burst_at, x1=row.confirmed_at, fillcolor=ADOPTION_COLOUR, opacity=0.16, line_width=0,
+                      annotation_text=f"adopted: {row.label}", annotation_position="bottom left",
+                      annotation_font={"color": ADOPTION_COLOUR, "size": 11})
     fig = _style(fig, height or 120 + 26 * len(order))
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
@@ -266,4 +273,82 @@ def build_alpha_curve(
     fig.update_xaxes(title="fixed weight of long-term interest (alpha)", range=[-0.02, 1.02], showgrid=True,
                      gridcolor="#eceff1")
     fig.update_yaxes(title=metric)
+    return fig
+
+
+TREND_COLOURS = {"rising": "#2e7d32", "falling": "#c62828", "steady": "#90a4ae"}
+
+
+def build_trend_changes(changes: pd.DataFrame, title: str, height: int | None = None) -> go.Figure:
+    """One row per interest: its change (log2 of its share, recent over before) as a dot with
+    its interval as a bar, coloured rising / falling / steady; ``changes`` rows in the order
+    shown top to bottom (node, label, change, change_low, change_high, status, users_recent)."""
+    data = changes.iloc[::-1]
+    labels = [f"{lab[:40]}" + (" (new)" if bool(new) else "")
+              for lab, new in zip(data["label"], data.get("new", [False] * len(data)), strict=True)]
+    fig = go.Figure(go.Scatter(
+        x=data["change"], y=labels, mode="markers",
+        marker={"size": 11, "color": [TREND_COLOURS[str(s)] for s in data["status"]]},
+        error_x={"type": "data", "symmetric": False, "array": data["change_high"] - data["change"],
+                 "arrayminus": data["change"] - data["change_low"], "color": "#78909c", "thickness": 1.5},
+        customdata=np.stack([data["node"], data["users_before"], data["users_recent"], data["change_low"],
+                             data["change_high"]], axis=1),
+        hovertemplate=("<b>%{y}</b><br>x%{text} its share (log2 %{x:+.2f}, interval %{customdata[3]:+.2f} to "
+                       "%{customdata[4]:+.2f})<br>users before %{customdata[1]}, recent %{customdata[2]}<extra></extra>"),
+        text=[f"{2 ** c:.2f}" for c in data["change"]],
+    ))
+    fig.add_vline(x=0, line_color="#455a64", line_width=1)
+    fig = _style(fig, height or 70 + 24 * len(data))
+    fig.update_layout(title={"text": title}, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_xaxes(title="change of share, recent over before (log2: +1 = doubled)", showgrid=True,
+                     gridcolor="#eceff1")
+    return fig
+
+
+TREND_MEASURES = {
+    "user_share": "share of active users who touched it",
+    "touch_share": "share of all items touched",
+    "short_holders": "users holding it short-term",
+    "long_holders": "users holding it long-term",
+}
+
+
+def build_interest_series(series: pd.DataFrame, nodes: list[int], measure: str, split_at: object = None,
+                          height: int = 340) -> go.Figure:
+    """Per-period lines of one measure (see :data:`TREND_MEASURES`) for the chosen interests,
+    with the start of the recent part marked."""
+    fig = go.Figure()
+    for node in nodes:
+        part = series[series["node"] == node].sort_values("period_start")
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(x=part["period_start"], y=part[measure], mode="lines+markers",
+                                 name=str(part["label"].iloc[0])[:40], line={"width": 2}, marker={"size": 5},
+                                 hovertemplate="%{x|%Y-%m-%d}: %{y:.3~g}<extra>%{fullData.name}</extra>"))
+    if split_at is not None:
+        fig.add_vline(x=split_at, line_dash="dot", line_color="#455a64")
+    fig = _style(fig, height)
+    fig.update_yaxes(title=TREND_MEASURES[measure], tickformat=".1%" if measure.endswith("share") else None,
+                     rangemode="tozero")
+    return fig
+
+
+def build_holders(series: pd.DataFrame, node: int, split_at: object = None, height: int = 300) -> go.Figure:
+    """For one interest: users holding it short-term against long-term, per period (short-term
+    moving first and long-term following is a taste settling in)."""
+    part = series[series["node"] == node].sort_values("period_start")
+    fig = go.Figure()
+    for col, name, colour in (("short_holders", "short-term holders", SHORT_COLOUR),
+                              ("long_holders", "long-term holders", LONG_COLOUR)):
+        fig.add_trace(go.Scatter(x=part["period_start"], y=part[col], mode="lines+markers", name=name,
+                                 line={"color": colour, "width": 2}, marker={"size": 5},
+                                 hovertemplate="%{x|%Y-%m-%d}: %{y} users<extra>" + name + "</extra>"))
+    if "adoptions" in part and part["adoptions"].sum() > 0:
+        fig.add_trace(go.Bar(x=part["period_start"], y=part["adoptions"], name="adoptions (burst began)",
+                             marker_color=ADOPTION_COLOUR, opacity=0.5,
+                             hovertemplate="%{x|%Y-%m-%d}: %{y} adoptions<extra></extra>"))
+    if split_at is not None:
+        fig.add_vline(x=split_at, line_dash="dot", line_color="#455a64")
+    fig = _style(fig, height)
+    fig.update_yaxes(title="users")
     return fig

@@ -3,6 +3,8 @@ attend to in the interest hierarchy, and how the learned fusion weight came abou
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -26,10 +28,14 @@ st.title(f"User explorer: {md(user)}" if user else "User explorer")
 if version is None or user is None:
     st.stop()
 
-picker, _ = st.columns([1, 3])
+picker, _, download = st.columns([1, 2, 1], vertical_alignment="bottom")
 with picker:
     as_of = as_of_picker("user.asof", str(st.query_params.get("asof", "next-visit")))
 moment = parse_as_of(as_of)
+download.download_button("Download as a report (HTML)", data=lambda: eng.report("user", user_id=user, as_of=moment),
+                         file_name=f"user-{re.sub(r'[^A-Za-z0-9._-]+', '_', user)}.html", mime="text/html", on_click="ignore",
+                         icon=":material/download:", key="user.report",
+                         help="This user's page as one file that opens offline, for someone without the app.")
 state = eng.user_state(user, include_simulated=True, as_of=moment)
 events = user_timeline(eng, version, user, True, events_key(), as_of)
 shares = user_interests(eng, version, user, True, events_key(), as_of)
@@ -50,9 +56,12 @@ cols[4].metric("Idle for", f"{(state.hours_since_last or 0) / 24:.1f} days",
                help="Time from the user's last event to the moment they are looked at"
                     + (f" ({from_days(state.at_days):%Y-%m-%d %H:%M} UTC)" if state.at_days is not None else ""))
 
+adopted = eng.adoptions("fine", user)
 st.subheader("Timeline")
-st.plotly_chart(build_timeline(events), width="stretch", key="user.timeline")
-st.caption("One row per fine interest, coloured by theme. Faded: outside the long-term window. Orange ring: read by the short-term branch.")
+st.plotly_chart(build_timeline(events, adoptions=adopted), width="stretch", key="user.timeline")
+st.caption("One row per fine interest, coloured by theme. Faded: outside the long-term window. Orange ring: read by "
+           "the short-term branch." + (" Purple band: an adoption, from the burst on an interest new to the user to "
+                                       "its first return (see Trends & segments)." if len(adopted) else ""))
 
 st.subheader("Interests, long-term against short-term")
 a, b = st.columns(2)

@@ -16,7 +16,7 @@ from app_ui.shared import (
     evaluation_table,
     run_with_progress,
 )
-from recsys_core.evaluation.runs import MODEL_NAMES
+from recsys_core.evaluation.runs import MODEL_NAMES, alpha_curve_data
 from recsys_core.viz import build_alpha_curve
 
 NAMES = dict(MODEL_NAMES)
@@ -41,6 +41,9 @@ run_ids = runs["run_id"].astype(int).tolist()
 run_id = st.selectbox("Run", run_ids, key="eval.run_id", format_func=lambda r: (
     f"run {r}: " + str(runs.set_index("run_id").loc[r, "created_at"])[:16] + f", {runs.set_index('run_id').loc[r, 'n_users']:,} users"))
 table, config = evaluation_table(eng, int(run_id))
+st.download_button("Download this run as a report (HTML)", data=lambda: eng.report("evaluation", run_id=int(run_id)),
+                   file_name=f"evaluation-run-{int(run_id)}.html", mime="text/html", on_click="ignore",
+                   icon=":material/download:", key="eval.report")
 metric = st.segmented_control("Metric", ["ndcg@10", "hr@10", "mrr", "ndcg@20", "hr@20"], default="ndcg@10",
                               key="eval.metric") or "ndcg@10"
 
@@ -70,22 +73,10 @@ st.caption("Green: best value in each column (for calibration KL the lowest). Th
            f"gate's NDCG@10 minus the model's, with a {confidence:.0%} paired bootstrap interval over the test users: "
            "a tie means the interval covers zero, so the gap is within the noise of this many users.")
 
-sweep = table[table["kind"] == "sweep"].copy()
-sweep["alpha"] = sweep["model"].str.replace("alpha=", "").astype(float)
-curve = pd.DataFrame({"alpha": sweep["alpha"], "all users": sweep[metric]})
-if metric == "ndcg@10" and "ndcg@10_light" in sweep:
-    curve["light users"] = sweep["ndcg@10_light"]
-    curve["heavy users"] = sweep["ndcg@10_heavy"]
-rows = table.set_index("model")
-refs = {"learned gate": float(rows.loc["learned_gate", metric])}
-baselines = rows[rows["kind"] == "baseline"][metric]
-refs[f"best baseline ({NAMES.get(str(baselines.idxmax()), baselines.idxmax())})"] = float(baselines.max())
+curve, refs, learned = alpha_curve_data(table, config, metric)
 oracle = config.get("oracle_alpha_ndcg_10")
-if metric == "ndcg@10" and isinstance(oracle, float):
-    refs["each user's best weight (hindsight)"] = oracle
 chosen = st.session_state.get("lab.alpha") if not st.session_state.get("lab.learned", True) else None
-learned = config.get("learned_alpha")
-st.plotly_chart(build_alpha_curve(curve, metric, chosen, learned if isinstance(learned, dict) else None, refs),
+st.plotly_chart(build_alpha_curve(curve, metric, chosen, learned, refs),
                 width="stretch", key="eval.curve")
 light_max = config.get("light_user_max_items")
 st.caption(f"Light users have at most {light_max} training items (the median), heavy users more. The shaded band "

@@ -111,3 +111,27 @@ def gate_verdict(store: Store, config: EvaluationConfig) -> dict[str, object] | 
             "learned_ndcg_10": float(table.loc["learned_gate", "ndcg@10"]),
             "fixed_ndcg_10": float(sweep.loc[best, "ndcg@10"]), "delta": float(row["delta"]),
             "low": float(row["low"]), "high": float(row["high"]), "verdict": str(row["verdict"])}
+
+
+def alpha_curve_data(table: pd.DataFrame, run_config: dict[str, object], metric: str) -> tuple[
+        pd.DataFrame, dict[str, float], dict[str, float] | None]:
+    """What the metric-against-weight chart of a run draws: the sweep (alpha, all users, and
+    light / heavy users for NDCG@10), reference levels (learned gate, best baseline, each user's
+    best weight in hindsight) and the learned weights' quantiles."""
+    sweep = table[table["kind"] == "sweep"].copy()
+    sweep["alpha"] = sweep["model"].str.replace("alpha=", "").astype(float)
+    curve = pd.DataFrame({"alpha": sweep["alpha"], "all users": sweep[metric]})
+    if metric == "ndcg@10" and "ndcg@10_light" in sweep:
+        curve["light users"] = sweep["ndcg@10_light"]
+        curve["heavy users"] = sweep["ndcg@10_heavy"]
+    rows = table.set_index("model")
+    refs = {"learned gate": float(rows.loc["learned_gate", metric])}
+    baselines = rows[rows["kind"] == "baseline"][metric]
+    if len(baselines):
+        best = str(baselines.idxmax())
+        refs[f"best baseline ({MODEL_NAMES.get(best, best)})"] = float(baselines.max())
+    oracle = run_config.get("oracle_alpha_ndcg_10")
+    if metric == "ndcg@10" and isinstance(oracle, float):
+        refs["each user's best weight (hindsight)"] = oracle
+    learned = run_config.get("learned_alpha")
+    return curve, refs, learned if isinstance(learned, dict) else None  # type: ignore[return-value]

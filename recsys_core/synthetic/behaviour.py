@@ -29,10 +29,15 @@ class BehaviourSpec:
     start: str = "2026-01-05"
     days: int = 200
     burst_share: float = 0.22  # share of sessions spent on a short-term interest
-    adopt_share: float = 0.35  # share of users for whom a burst becomes a long-term interest
+    adopt_share: float = 0.6  # share of users with enough sessions for whom a burst becomes a long-term interest
+    adopt_min_sessions: int = 8  # users with fewer sessions never adopt (too little future to show it)
+    adopt_settle_sessions: int = 3  # sessions after an adoption's burst with no other burst (the new taste settles)
     noise_share: float = 0.12  # share of in-session events on another long-term interest
     profile_share: float = 0.35
     review_share: float = 0.5  # share of ratings that come with a review text
+    n_rising: int = 5  # interests whose pick weight grows over the period
+    n_falling: int = 3  # interests whose pick weight shrinks
+    trend_factor: float = 16.0  # a rising interest's pick weight on the last day over the first (x0.25 -> x4)
 
 
 @dataclass(slots=True)
@@ -131,54 +136,78 @@ def generate_behaviour(
         Frames ``interactions`` (user_id, item_id, timestamp ISO-8601 UTC, event_type,
         rating, review), ``users`` (user_id, profile_text), ``truth_users`` (user_id,
         long_term, adopted, adopted_at, n_events) and ``truth_sessions`` (user_id, session,
-        start_at, fine_interest, kind in long_term/burst/adopted).
+        start_at, fine_interest, kind in long_term/burst/adopted), ``truth_trends``
+        (fine_interest, trend in rising/falling/steady, factor: its pick weight on the last
+        day over the first, before normalisation).
     """
     rng = np.random.default_rng(seed)
     taxonomy = load_taxonomy()
     by_key = {fi.key: fi for fi in taxonomy}
     keys = [fi.key for fi in taxonomy]
+    index = {k: i for i, k in enumerate(keys)}
     pools = _build_pools(truth)
     interest_p = rng.lognormal(0.0, 0.6, size=len(keys))
     interest_p /= interest_p.sum()
+    order = rng.permutation(len(keys))
+    direction = np.zeros(len(keys))
+    direction[order[:spec.n_rising]] = 1.0
+    direction[order[spec.n_rising:spec.n_rising + spec.n_falling]] = -1.0
     t0 = pd.Timestamp(spec.start, tz="UTC")
     horizon = spec.days * 86400.0
+
+    def trend(seconds: float) -> np.ndarray:
+        """Each interest's trend multiplier at a moment: trending interests move geometrically."""
+        return np.exp(direction * np.log(spec.trend_factor) * (seconds / horizon - 0.5))
+
+    def p_at(seconds: float) -> np.ndarray:
+        """Interest pick weights at a moment (a new user's tastes, a burst, an adoption)."""
+        p = interest_p * trend(seconds)
+        return p / p.sum()
+
+    def trend_at(chosen: list[str], seconds: float) -> np.ndarray:
+        """The trend multipliers of a user's own long-term interests (how much each pulls now)."""
+        return trend(seconds)[[index[k] for k in chosen]]
 
     events: list[tuple[str, str, float, str, float, str]] = []
     users, truth_users, truth_sessions = [], [], []
     for u in range(spec.n_users):
         user_id = f"U{u + 1:04d}"
-        long_term = _choose_long_term(rng, taxonomy, interest_p)
+        first = rng.uniform(0.0, 0.55) * horizon
+        long_term = _choose_long_term(rng, taxonomy, p_at(first))
         weights = list(rng.dirichlet(np.full(len(long_term), 2.0)))
         # Activity skew: a few heavy users, many light ones.
         n_sessions = int(np.clip(round(rng.lognormal(1.45, 0.95)), 2, 150))
-        first = rng.uniform(0.0, 0.55) * horizon
         last = horizon if rng.random() < 0.75 else rng.uniform(first + 0.15 * horizon, horizon)
         starts = np.sort(rng.uniform(first, last, size=n_sessions))
+        # An adoption needs a future to stick in: it starts at least five sessions before the end.
         adopt_at_session = (
-            int(rng.integers(n_sessions // 3, n_sessions)) if n_sessions >= 4 and rng.random() < spec.adopt_share else -1
+            int(rng.integers(n_sessions // 3, n_sessions - 4))
+            if n_sessions >= spec.adopt_min_sessions and rng.random() < spec.adopt_share else -1
         )
         adopted = ""
-        burst_key, burst_left = "", 0
+        burst_key, burst_left, settle_left = "", 0, 0
         seen: set[str] = set()
         n_events = 0
         for s_idx, s_start in enumerate(starts):
             kind = "long_term"
             if s_idx == adopt_at_session:
                 # A short-term interest that sticks: a burst now, long-term from here on.
-                adopted = _pick_new_interest(rng, long_term, by_key, keys, interest_p)
+                adopted = _pick_new_interest(rng, long_term, by_key, keys, p_at(float(s_start)))
                 burst_key, burst_left = adopted, int(rng.integers(2, 4))
+                settle_left = burst_left + spec.adopt_settle_sessions
                 long_term = [*long_term, adopted]
                 weights = [w * 0.5 for w in weights] + [0.5]
             if burst_left > 0:
                 key, kind = burst_key, ("adopted" if burst_key == adopted else "burst")
                 burst_left -= 1
-            elif rng.random() < spec.burst_share:
-                burst_key = _pick_new_interest(rng, long_term, by_key, keys, interest_p)
+            elif rng.random() < spec.burst_share and settle_left <= 0:
+                burst_key = _pick_new_interest(rng, long_term, by_key, keys, p_at(float(s_start)))
                 burst_left = int(rng.choice([0, 1, 2], p=[0.6, 0.3, 0.1]))
                 key, kind = burst_key, "burst"
             else:
-                w = np.asarray(weights) / np.sum(weights)
-                key = long_term[int(rng.choice(len(long_term), p=w))]
+                w = np.asarray(weights) * trend_at(long_term, float(s_start))
+                key = long_term[int(rng.choice(len(long_term), p=w / w.sum()))]
+            settle_left -= 1
             truth_sessions.append(
                 {
                     "user_id": user_id,
@@ -235,4 +264,9 @@ def generate_behaviour(
         "users": pd.DataFrame(users),
         "truth_users": pd.DataFrame(truth_users),
         "truth_sessions": pd.DataFrame(truth_sessions),
+        "truth_trends": pd.DataFrame({
+            "fine_interest": keys,
+            "trend": np.where(direction > 0, "rising", np.where(direction < 0, "falling", "steady")),
+            "factor": spec.trend_factor ** direction,
+        }),
     }

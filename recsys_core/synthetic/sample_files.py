@@ -16,7 +16,7 @@ from recsys_core.synthetic.behaviour import BehaviourSpec, generate_behaviour
 from recsys_core.synthetic.catalogue import generate_catalogue
 
 SAMPLE_FILES = ("items.csv", "interactions.csv", "users.csv")
-TRUTH_FILES = ("truth/items.csv", "truth/users.csv", "truth/sessions.csv")
+TRUTH_FILES = ("truth/items.csv", "truth/users.csv", "truth/sessions.csv", "truth/trends.csv")
 
 
 def write_sample(folder: str | Path, n_items: int = 2400, n_users: int = 1200, seed: int = 7) -> dict[str, int]:
@@ -47,6 +47,7 @@ def write_sample(folder: str | Path, n_items: int = 2400, n_users: int = 1200, s
         "truth/items.csv": truth_items,
         "truth/users.csv": out["truth_users"],
         "truth/sessions.csv": out["truth_sessions"],
+        "truth/trends.csv": out["truth_trends"],
     }
     for name, frame in frames.items():
         frame.to_csv(folder / name, index=False, lineterminator="\n", float_format="%.6g")

@@ -57,6 +57,8 @@ EXPECTED = {  # what each page must show on a built shop (besides no exception a
     "views/06_evaluation.py": lambda at: at.title[0].value == "Evaluation" and len(at.dataframe) >= 1
     and len(at.get("plotly_chart")) >= 1,
     "views/02_data.py": lambda at: at.title[0].value == "Data" and len(at.dataframe[0].value) > 0,
+    "views/07_trends.py": lambda at: at.title[0].value == "Trends & segments"
+    and {"Rising", "Falling", "Emerging"} <= _metric_labels(at) and len(at.get("plotly_chart")) >= 2,
 }
 
 
@@ -233,6 +235,35 @@ def test_a_hand_edited_link_with_bad_values_falls_back_to_defaults(built_app: Pa
         assert not bad.exception and bad.selectbox(key=f"{key}.kind").value == "next-visit"
         dated = _app(page, user=user, asof="2026-03-01")
         assert not dated.exception and dated.selectbox(key=f"{key}.kind").value == "date"
+
+
+def test_trends_page_keeps_its_controls_in_the_link_and_opens_a_mover(built_app: Path) -> None:
+    at = _app("views/07_trends.py", tlevel="theme", period="month", recent="0.3", measure="long_holders")
+    assert at.selectbox(key="trends.level").value == "theme"
+    assert at.selectbox(key="trends.period").value == "month"
+    assert at.slider(key="trends.recent").value == pytest.approx(0.3)
+    assert at.selectbox(key="trends.measure").value == "long_holders"
+    options = at.selectbox(key="trends.interest").options
+    assert len(options) >= 2
+    at.selectbox(key="trends.interest").select_index(1).run()
+    at.selectbox(key="trends.level").set_value("fine").run()
+    assert not at.exception
+    assert "tlevel" not in at.query_params and at.query_params["period"] in ("month", ["month"])
+    at.selectbox(key="trends.interest").select_index(1).run()
+    node = at.selectbox(key="trends.interest").value
+    assert at.query_params["interest"] in (str(node), [str(node)])
+    bad = _app("views/07_trends.py", tlevel="genre", period="fortnight", recent="7", interest="99999")
+    assert not bad.exception and [e.value for e in bad.error] == []
+    assert bad.selectbox(key="trends.level").value == "fine" and bad.selectbox(key="trends.period").value == "auto"
+    assert bad.slider(key="trends.recent").value == pytest.approx(0.9)
+    # open someone who moved in the user explorer: the sidebar's user follows
+    pickers = [s for s in at.selectbox if s.key in ("trends.mover", "trends.adopter")]
+    assert pickers, "no user to open"
+    uid = pickers[0].value
+    at.button(key=f"{pickers[0].key}.open").click().run()
+    assert not at.exception
+    assert at.title[0].value == f"User explorer: {uid}"
+    assert at.sidebar.selectbox(key="sidebar.user").value == uid
 
 
 def test_titles_from_the_data_are_shown_as_text_not_markdown(built_app: Path) -> None:

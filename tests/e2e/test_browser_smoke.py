@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = [("", "Interest explorer"), ("interest_map", "Interest map"), ("user_explorer", "User explorer"),
-         ("lab", "Recommendation lab"), ("evaluation", "Evaluation"), ("data", "Data")]
+         ("lab", "Recommendation lab"), ("trends", "Trends & segments"), ("evaluation", "Evaluation"), ("data", "Data")]
 
 pytestmark = pytest.mark.e2e
 
