@@ -249,6 +249,7 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         notes = []
         read_as = None
         for result in engine.recommend_many(users, n=args.n, alpha=args.alpha, interest=args.interest, as_of=as_of,
+                                            policy=args.policy,
                                             interest_threshold=args.threshold, diversity=args.diversity):
             user = result.user_id
             rows.extend(_recommendation_rows(result))
@@ -496,10 +497,13 @@ def cmd_report(args: argparse.Namespace, config: RecsysConfig) -> int:
         raise RecsysError(f"--out {out} is a folder: name the .html file to write")
     if args.kind == "user" and not args.user:
         raise RecsysError("a user report needs --user ID")
+    if args.kind == "segment" and not args.segment:
+        raise RecsysError("a segment report needs --segment NAME")
     engine = _engine(config)
     try:
         page = engine.report(args.kind, level=args.level, period=args.period, recent_share=args.recent,
-                             user_id=args.user, as_of=parse_as_of(args.as_of), run_id=args.run)
+                             user_id=args.user, as_of=parse_as_of(args.as_of), run_id=args.run,
+                             segment=args.segment, other=args.against)
     finally:
         engine.close()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -507,6 +511,128 @@ def cmd_report(args: argparse.Namespace, config: RecsysConfig) -> int:
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)  # a reader never sees half a file
     print(f"Wrote {out} ({len(page.encode()) / 1e6:.1f} MB, self-contained: open it in a browser, no network needed).")
+    return 0
+
+
+def _segment_rules(args: argparse.Namespace) -> Any:
+    from recsys_core.population.segments import SegmentRules
+
+    if args.rules:
+        return SegmentRules.from_json(args.rules)
+    return SegmentRules(min_items=args.min_items, max_items=args.max_items, min_idle_days=args.min_idle,
+                        max_idle_days=args.max_idle, min_weight=args.min_weight, max_weight=args.max_weight,
+                        interests=tuple(args.interest or ()), hold=args.hold, text=args.text or "",
+                        text_share=args.text_share)
+
+
+def cmd_segments(args: argparse.Namespace, config: RecsysConfig) -> int:
+    import pandas as pd
+
+    engine = _engine(config)
+    try:
+        if args.action == "list":
+            found = engine.segments()
+            if args.json:
+                print(json.dumps({n: json.loads(r.to_json()) for n, r in found.items()}, indent=1))
+            for name, rules in ([] if args.json else found.items()):
+                print(f"{name}: {rules.describe()} ({len(engine.segment_members(name)):,} users)")
+            if not found and not args.json:
+                print("No segment saved yet: `segments save NAME --max-items 12` makes one.")
+        elif args.action == "save":
+            rules = _segment_rules(args)
+            engine.save_segment(args.name, rules)
+            print(f"Saved segment {args.name!r}: {rules.describe()} ({len(engine.segment_members(args.name)):,} users now).")
+        elif args.action == "delete":
+            engine.delete_segment(args.name)
+            print(f"Deleted segment {args.name!r} (if it existed).")
+        elif args.action == "members":
+            found = engine.segment_members(args.name, args.run)
+            shown = found[["user_id", "n_items", "idle_days", "weight"]]
+            if args.json:
+                print(shown.to_json(orient="records", indent=1))
+            else:
+                with pd.option_context("display.max_rows", 40, "display.float_format", "{:.2f}".format):
+                    print(shown.to_string(index=False))
+                print(f"\n{len(found):,} users in {args.name!r}.")
+        elif args.action == "compare":
+            if not args.other:
+                raise RecsysError("compare needs two segment names: segments compare A B")
+            mix, n_a, n_b = engine.compare_segments(args.name, args.other, args.level, args.run)
+            if args.json:
+                print(json.dumps({"n_a": n_a, "n_b": n_b, "mix": json.loads(mix.to_json(orient="records"))}, indent=1))
+            else:
+                print(f"{args.name!r} ({n_a:,} users) against {args.other!r} ({n_b:,} users): each {args.level} "
+                      "interest's share of the segment's (user, interest) pairs, a - b with a 95% interval.")
+                with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+                    print(mix.head(args.top)[["label", "share_a", "share_b", "difference", "low", "high", "clear"]]
+                          .to_string(index=False, float_format="{:+.3f}".format))
+        elif args.action == "curve":
+            curve = engine.segment_curve(args.name, args.run)
+            print(f"NDCG@10 against the fixed long-term weight, run {curve.attrs['run_id']}: {args.name!r} "
+                  f"({curve.attrs['n_segment']:,} test users) and everyone ({curve.attrs['n_everyone']:,}).")
+            print(curve.to_string(index=False, float_format="{:.4f}".format))
+            print(f"learned gate: {curve.attrs['learned_segment']:.4f} (segment), "
+                  f"{curve.attrs['learned_everyone']:.4f} (everyone)")
+    finally:
+        engine.close()
+    return 0
+
+
+def _print_policy_result(result: dict[str, Any], as_json: bool, title: str) -> None:
+    versus = result["versus"]
+    if as_json:
+        out = {k: v for k, v in result.items() if k not in ("versus", "rules", "policy", "folds")}
+        out["policy"] = result["policy"] if isinstance(result["policy"], str) else result["policy"].describe()
+        out["versus"] = json.loads(versus.to_json(orient="records"))
+        if "rules" in result:
+            out["rules"] = json.loads(result["rules"].to_json(orient="records"))
+        print(json.dumps(out, indent=1))
+        return
+    print(title)
+    print(f"Run {result['run_id']}, {result['n_users']:,} test users: NDCG@10 policy {result['ndcg_10']:.4f}, learned "
+          f"gate {result['learned_gate']:.4f}, best single fixed weight ({result['best_fixed'][6:]}) "
+          f"{result['best_fixed_ndcg_10']:.4f}.")
+    print(f"Policy minus each, {result['confidence']:.0%} paired bootstrap over users (tie: the interval covers zero):")
+    print(versus.to_string(index=False, float_format="{:+.4f}".format))
+    if "rules" in result:
+        print("\nPer rule:")
+        print(result["rules"].to_string(index=False, float_format="{:.4f}".format))
+
+
+def cmd_policy(args: argparse.Namespace, config: RecsysConfig) -> int:
+    from recsys_core.population.policies import FusionPolicy
+
+    engine = _engine(config)
+    try:
+        if args.action == "list":
+            found = engine.policies()
+            for name, pol in found.items():
+                print(f"{name}: {pol.describe()}")
+            if not found:
+                print("No policy saved yet: `policy save NAME light=0.2,heavy=learned` makes one.")
+        elif args.action == "save":
+            if not args.rules:
+                raise RecsysError("say the rules: policy save NAME SEGMENT=WEIGHT[,SEGMENT=learned...]")
+            pol = FusionPolicy.parse(args.rules)
+            engine.save_policy(args.name, pol)
+            print(f"Saved policy {args.name!r}: {pol.describe()}.")
+        elif args.action == "delete":
+            engine.delete_policy(args.name)
+            print(f"Deleted policy {args.name!r} (if it existed).")
+        elif args.action == "evaluate":
+            result = engine.evaluate_policy(args.name, args.run)
+            _print_policy_result(result, args.json, f"Policy {args.name!r}: {result['policy']}")
+        elif args.action == "suggest":
+            segments = [args.name, *(args.rules.split(",") if args.rules else [])]
+            result = engine.suggest_policy([s.strip() for s in segments if s.strip()], args.run)
+            _print_policy_result(result, args.json, f"Suggested: {result['policy'].describe()} (each segment's best "
+                                 "weight on the run). The figures pick each half of the test users' weights on the "
+                                 "other half, so they do not flatter it.")
+            if args.save:
+                engine.save_policy(args.save, result["policy"])
+                print(f"Saved as policy {args.save!r}.")
+    finally:
+        engine.close()
     return 0
 
 
@@ -593,6 +719,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-users", action="store_true", help="every user in the database")
     p.add_argument("--n", type=int, default=10, help="list length (default 10)")
     p.add_argument("--alpha", type=finite, help="weight of long-term interest in [0, 1] (default: learned per user)")
+    p.add_argument("--policy", metavar="NAME", help="a saved fusion policy: each user's weight from their segment")
     p.add_argument("--interest", metavar="TEXT", help="describe an interest; matching items are boosted")
     p.add_argument("--threshold", type=finite, help="minimum similarity to --interest (default 0.25)")
     p.add_argument("--diversity", type=finite, help="diversity weight in [0, 1] (default 0)")
@@ -669,17 +796,56 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], help="write a self-contained HTML report to hand out",
                        description="One HTML file with interactive figures that opens with no network: the "
-                                   "trends, one user, or an evaluation run.")
-    p.add_argument("kind", choices=["trends", "user", "evaluation"])
+                                   "trends, one user, a segment, or an evaluation run.")
+    p.add_argument("kind", choices=["trends", "user", "segment", "evaluation"])
     p.add_argument("--out", required=True, metavar="FILE.html")
     p.add_argument("--user", metavar="ID", help="the user (user report)")
     p.add_argument("--as-of", default="next-visit", metavar="WHEN",
                    help="user report: next-visit (default), data-end or a date")
     p.add_argument("--run", type=int, metavar="RUN", help="evaluation report: the run (default the newest)")
+    p.add_argument("--segment", metavar="NAME", help="segment report: the segment")
+    p.add_argument("--against", metavar="NAME", help="segment report: compare with this segment (default everyone)")
     p.add_argument("--level", choices=["fine", "theme"], default="fine", help="trends report: the level")
     p.add_argument("--period", choices=["auto", "week", "month", "quarter"], help="trends report: the periods")
     p.add_argument("--recent", type=finite, metavar="SHARE", help="trends report: the recent share of the span")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("segments", parents=[common], help="save, list and compare segments of users",
+                       description="Segments: users picked by readable rules (history size, idle days, learned "
+                                   "weight, interests held, a description matched against their texts).")
+    p.add_argument("action", choices=["list", "save", "delete", "members", "compare", "curve"])
+    p.add_argument("name", nargs="?", default="", help="the segment (save, delete, members, compare, curve)")
+    p.add_argument("other", nargs="?", default="", help="compare: the second segment")
+    p.add_argument("--rules", metavar="JSON", help='save: the rules as JSON, e.g. {"max_items": 12}')
+    p.add_argument("--min-items", type=int)
+    p.add_argument("--max-items", type=int)
+    p.add_argument("--min-idle", type=finite, metavar="DAYS")
+    p.add_argument("--max-idle", type=finite, metavar="DAYS")
+    p.add_argument("--min-weight", type=finite, help="learned long-term weight at the next visit")
+    p.add_argument("--max-weight", type=finite)
+    p.add_argument("--interest", action="append", metavar="LABEL", help="an interest label the user holds (repeatable)")
+    p.add_argument("--hold", choices=["any", "long", "short"], default="any")
+    p.add_argument("--text", help="a description matched against profile texts and histories")
+    p.add_argument("--text-share", type=finite, default=0.2, help="share of users kept by --text (default 0.2)")
+    p.add_argument("--level", choices=["fine", "theme"], default="fine", help="compare: the level")
+    p.add_argument("--run", type=int, help="members/compare/curve as an evaluation run saw them (curve: default newest)")
+    p.add_argument("--top", type=int, default=15, help="compare: rows shown")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_segments)
+
+    p = sub.add_parser("policy", parents=[common], help="per-segment fusion weights: save, evaluate, suggest",
+                       description="A policy gives each segment a fixed long-term weight or the learned one (first "
+                                   "match wins; everyone else: learned). evaluate judges one on an evaluation run "
+                                   "against the learned gate and the best fixed weight; suggest picks each "
+                                   "segment's best weight and judges that honestly (two-fold cross-fitting).")
+    p.add_argument("action", choices=["list", "save", "delete", "evaluate", "suggest"])
+    p.add_argument("name", nargs="?", default="", help="the policy (suggest: the first segment)")
+    p.add_argument("rules", nargs="?", default="",
+                   help="save: SEGMENT=WEIGHT,SEGMENT=learned,...; suggest: more segments, comma-separated")
+    p.add_argument("--run", type=int, help="the evaluation run (default the newest)")
+    p.add_argument("--save", metavar="NAME", help="suggest: save the suggestion under this name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_policy)
     return parser
 
 

@@ -22,6 +22,7 @@ from recsys_core.caching import StampedLRU
 from recsys_core.compare import compare_lists, summarise_list
 from recsys_core.config import ExplainConfig, RecsysConfig
 from recsys_core.data import browse, builds, importers, live_events, presets, sample_model
+from recsys_core.data import segments as saved
 from recsys_core.data.browse import Overview, PreviewTable
 from recsys_core.data.builds import BuildInfo
 from recsys_core.data.frames import (
@@ -30,6 +31,7 @@ from recsys_core.data.frames import (
     load_events,
     load_item_about,
     load_profile_text,
+    load_profiles,
     load_user_events,
     user_fingerprint,
 )
@@ -37,14 +39,18 @@ from recsys_core.data.importers import ImportPlan, ImportReport, Progress
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
 from recsys_core.embeddings.base import Embedder
+from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.factory import make_embedder
 from recsys_core.errors import InvalidArgumentError, UnknownItemError
 from recsys_core.evaluation import runs
 from recsys_core.explain.service import Explanations
 from recsys_core.maps import InterestMap, UserOverlay, describe_items, item_map, user_overlay
-from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label
+from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label, to_days
 from recsys_core.population.adoption import detect_adoptions
+from recsys_core.population.features import text_vectors, user_features
 from recsys_core.population.history import InterestHistory, check_level, interest_history
+from recsys_core.population.policies import FusionPolicy, assign, policy_scores
+from recsys_core.population.segments import SegmentRules, compare_mixes, interest_mix, members
 from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
@@ -269,7 +275,7 @@ class RecsysEngine:
     def recommend(
         self, user_id: str, n: int | None = None, alpha: float | None = None, interest: str | None = None,
         interest_threshold: float | None = None, diversity: float | None = None, include_simulated: bool = False,
-        as_of: AsOf = NEXT_VISIT,
+        as_of: AsOf = NEXT_VISIT, policy: str | None = None,
     ) -> RecommendationList:
         """Top ``n`` unseen items for a user, each with its score split and evidence.
 
@@ -282,9 +288,15 @@ class RecsysEngine:
             diversity: MMR weight in [0, 1].
             include_simulated: Read simulated events too (the app's what-if panel).
             as_of: When the user is looked at: ``next-visit``, ``data-end`` or a moment.
+            policy: A saved fusion policy: the weight of the first segment holding the user
+                (the learned one when none does); not together with ``alpha``.
         """
         cfg = self.config.recommend
         check_request(n, alpha, diversity)
+        if policy is not None:
+            if alpha is not None:
+                raise InvalidArgumentError("give a fixed weight or a policy, not both")
+            alpha, _ = self.policy_alpha(policy, user_id)
         serving = self.serving()
         state = self.user_state(user_id, include_simulated, serving, as_of)
         match = self.interest_match(interest, serving) if interest and interest.strip() else None
@@ -303,7 +315,7 @@ class RecsysEngine:
     def recommend_many(
         self, user_ids: list[str], n: int | None = None, alpha: float | None = None, interest: str | None = None,
         interest_threshold: float | None = None, diversity: float | None = None, as_of: AsOf = NEXT_VISIT,
-        chunk: int = 4096,
+        chunk: int = 4096, policy: str | None = None,
     ) -> Iterator[RecommendationList]:
         """:meth:`recommend` for many users (the command line's ``--all-users``), in their order:
         the same lists, but the events are read and the states encoded a chunk of users at a
@@ -311,6 +323,12 @@ class RecsysEngine:
         no usable history go through :meth:`recommend` (their state needs the profile)."""
         cfg = self.config.recommend
         check_request(n, alpha, diversity)
+        by_policy: dict[str, float] = {}
+        if policy is not None:
+            if alpha is not None:
+                raise InvalidArgumentError("give a fixed weight or a policy, not both")
+            table = self.policy_weights(policy)
+            by_policy = dict(zip(table["user_id"], table["alpha"], strict=True))
         serving = self.serving()
         match = self.interest_match(interest, serving) if interest and interest.strip() else None
         threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
@@ -320,10 +338,12 @@ class RecsysEngine:
             states = serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
             for user in part:
                 state = states.get(user)
+                weight = by_policy.get(user, np.nan) if policy is not None else alpha
+                weight = None if weight is None or not np.isfinite(weight) else float(weight)
                 if state is None or len(state.history) < 3:
-                    yield self.recommend(user, n, alpha, interest, interest_threshold, diversity, as_of=as_of)
+                    yield self.recommend(user, n, weight, interest, interest_threshold, diversity, as_of=as_of)
                     continue
-                yield self._rank(serving, state, user, n, alpha, match, threshold, diversity, as_of)
+                yield self._rank(serving, state, user, n, weight, match, threshold, diversity, as_of)
 
     def interest_match(self, interest: str, serving: ServingModel | None = None) -> InterestMatch:
         """A description read into liked and disliked concepts, matched with every item (cached per text)."""
@@ -495,11 +515,256 @@ class RecsysEngine:
         return interest_movers(hist, level, node, report.split_at, self.config.population, model.short_window,
                                model.max_history)
 
+    # ------------------------------------------------------------------ segments and policies
+    def _labels(self, serving: ServingModel) -> dict[tuple[str, int], str]:
+        return {**{("fine", k): v for k, v in serving.fine_labels.items()},
+                **{("theme", k): v for k, v in serving.theme_labels.items()}}
+
+    def _run_history(self, run_id: int) -> InterestHistory:
+        """Histories as an evaluation run's models read them: each user's newest item left out,
+        no live events; refused when the data changed since the run."""
+        made_on = runs.load_run_data_version(self.store, run_id)
+        if made_on is None:
+            raise InvalidArgumentError(f"no evaluation run {run_id}")
+        if made_on != self.data_version():
+            raise InvalidArgumentError(f"evaluation run {run_id} was made on data version {made_on}; the data is at "
+                                       f"version {self.data_version()} now: run a new evaluation")
+        serving = self.serving()
+
+        def make() -> InterestHistory:
+            return interest_history(load_events(self.store, include_live=False), serving.item_index,
+                                    serving.fine_of_item, serving.theme_of_fine, self._labels(serving),
+                                    serving.config.session_gap_minutes / 1440.0, drop_newest=True)
+
+        return self._population_cached(("run_history", run_id), make)  # type: ignore[no-any-return]
+
+    def user_features(self, run_id: int | None = None) -> pd.DataFrame:
+        """One row per user of what segment rules read (see :mod:`population.segments`): now
+        (weights at each user's next visit), or as evaluation run ``run_id`` saw them."""
+        serving = self.serving()
+
+        def make() -> pd.DataFrame:
+            end = data_clock(self.store)
+            end_days = 0.0 if end is None else to_days(end)
+            if run_id is None:
+                hist = self.interest_history()
+                states = serving.user_states(load_events(self.store), NEXT_VISIT, end)
+                weights = {u: float(st.gate) for u, st in states.items()}
+            else:
+                hist = self._run_history(run_id)
+                wide, weights = runs.load_run_users(self.store, run_id)
+                if not weights:
+                    weights = {u: float("nan") for u in wide.index}
+            model = serving.config
+            feats = user_features(hist, weights, end_days, model.short_window, model.max_history,
+                                  self.config.population.hold_share)
+            if run_id is not None:
+                feats = feats[feats["user_id"].isin(set(runs.load_run_users(self.store, run_id)[0].index))]
+            return feats.reset_index(drop=True)
+
+        return self._population_cached(("features", run_id), make)  # type: ignore[no-any-return]
+
+    def _text_scores(self, text: str, features: pd.DataFrame, run_id: int | None) -> np.ndarray:
+        """Each user's cosine between a description and their texts (liked items and profile)."""
+        serving = self.serving()
+        hist = self.interest_history() if run_id is None else self._run_history(run_id)
+
+        def make() -> np.ndarray:
+            profiles = load_profiles(self.store)
+            vecs = {}
+            if len(profiles):
+                encoded, _ = embed_cached(self.store, self.embedder, profiles["profile_text"].astype(str).tolist())
+                vecs = dict(zip(profiles["user_id"].astype(str), encoded, strict=True))
+            return text_vectors(hist, serving.text_vecs, features["user_id"].tolist(), vecs)
+
+        users = self._population_cached(("text_vectors", run_id, len(features)), make)
+        query = embed_cached(self.store, self.embedder, [text.strip()])[0][0]
+        query = query / (np.linalg.norm(query) or 1.0)
+        return (users @ query).astype(np.float64)  # type: ignore[no-any-return]
+
+    def _rules(self, segment: str | SegmentRules) -> SegmentRules:
+        if isinstance(segment, SegmentRules):
+            return segment
+        found = saved.load_segments(self.store)
+        if segment not in found:
+            raise InvalidArgumentError(f"no segment named {segment!r}" + (
+                f": saved ones are {', '.join(map(repr, found))}" if found else ": none is saved yet"))
+        return SegmentRules.from_json(found[segment])
+
+    def segment_members(self, segment: str | SegmentRules, run_id: int | None = None) -> pd.DataFrame:
+        """The users in a segment (a saved name or rules) with their features."""
+        rules = self._rules(segment)
+        feats = self.user_features(run_id)
+        if (run_id is not None and (rules.min_weight is not None or rules.max_weight is not None)
+                and feats["weight"].isna().all()):
+            raise InvalidArgumentError(f"evaluation run {run_id} was stored before each user's learned weight was "
+                                       "kept, so a segment on the weight cannot be read from it: run a new evaluation")
+        scores = self._text_scores(rules.text, feats, run_id) if rules.text.strip() else None
+        keep = members(feats, rules, self._labels(self.serving()), scores)
+        return feats[keep].reset_index(drop=True)
+
+    def save_segment(self, name: str, rules: SegmentRules) -> None:
+        """Store rules under a name (replacing one of the same name) after checking they read."""
+        self.segment_members(rules)  # an unknown interest label is refused before anything is stored
+        saved.save_segment(self.store, _clean_name(name, "a segment name"), rules.to_json())
+
+    def segments(self) -> dict[str, SegmentRules]:
+        """Saved segments by name, oldest first."""
+        return {n: SegmentRules.from_json(r) for n, r in saved.load_segments(self.store).items()}
+
+    def delete_segment(self, name: str) -> None:
+        saved.delete_segment(self.store, name)
+
+    def compare_segments(self, a: str | SegmentRules, b: str | SegmentRules, level: str = "fine",
+                         run_id: int | None = None) -> tuple[pd.DataFrame, int, int]:
+        """Two segments' interest mixes side by side (see :func:`population.segments.compare_mixes`)
+        and their sizes."""
+        check_level(level)
+        feats = self.user_features(run_id)
+        labels = {node: label for (lev, node), label in self._labels(self.serving()).items() if lev == level}
+        in_a = feats["user_id"].isin(set(self.segment_members(a, run_id)["user_id"])).to_numpy()
+        in_b = feats["user_id"].isin(set(self.segment_members(b, run_id)["user_id"])).to_numpy()
+        mix = compare_mixes(interest_mix(feats, in_a, level), interest_mix(feats, in_b, level), labels,
+                            self.config.population.n_boot, 0.95, self.config.population.seed)
+        return mix, int(in_a.sum()), int(in_b.sum())
+
+    def _run_id(self, run_id: int | None) -> int:
+        if run_id is not None:
+            return run_id
+        listed = self.evaluation_runs()
+        if listed.empty:
+            raise InvalidArgumentError("no evaluation run yet: run `evaluate` first")
+        return int(listed["run_id"].iloc[0])
+
+    def segment_curve(self, segment: str | SegmentRules, run_id: int | None = None) -> pd.DataFrame:
+        """NDCG@10 against the fixed long-term weight for the segment's test users and for all,
+        from an evaluation run's per-user results; columns alpha, segment, everyone, and the
+        learned gate's figure for each as attrs ``learned_segment`` / ``learned_everyone``."""
+        run_id = self._run_id(run_id)
+        wide, _ = runs.load_run_users(self.store, run_id)
+        inside = wide.index.isin(set(self.segment_members(segment, run_id)["user_id"]))
+        grid = sorted((float(c.split("=")[1]), c) for c in wide.columns if c.startswith("alpha="))
+        out = pd.DataFrame({"alpha": [g for g, _ in grid],
+                            "segment": [float(wide.loc[inside, c].mean()) if inside.any() else float("nan")
+                                        for _, c in grid],
+                            "everyone": [float(wide[c].mean()) for _, c in grid]})
+        out.attrs.update(learned_segment=float(wide.loc[inside, "learned_gate"].mean()) if inside.any() else float("nan"),
+                         learned_everyone=float(wide["learned_gate"].mean()), n_segment=int(inside.sum()),
+                         n_everyone=len(wide), run_id=run_id)
+        return out
+
+    def save_policy(self, name: str, policy: FusionPolicy) -> None:
+        """Store a policy under a name after checking that its segments exist."""
+        for segment, _ in policy.rules:
+            self._rules(segment)
+        saved.save_policy(self.store, _clean_name(name, "a policy name"), policy.to_json())
+
+    def policies(self) -> dict[str, FusionPolicy]:
+        """Saved fusion policies by name, oldest first."""
+        return {n: FusionPolicy.from_json(r) for n, r in saved.load_policies(self.store).items()}
+
+    def delete_policy(self, name: str) -> None:
+        saved.delete_policy(self.store, name)
+
+    def _policy(self, policy: str | FusionPolicy) -> FusionPolicy:
+        if isinstance(policy, FusionPolicy):
+            return policy
+        found = self.policies()
+        if policy not in found:
+            raise InvalidArgumentError(f"no policy named {policy!r}" + (
+                f": saved ones are {', '.join(map(repr, found))}" if found else ": none is saved yet"))
+        return found[policy]
+
+    def policy_weights(self, policy: str | FusionPolicy, run_id: int | None = None) -> pd.DataFrame:
+        """Each user's weight under a policy (NaN: the learned one) and the segment that set it."""
+        pol = self._policy(policy)
+        feats = self.user_features(run_id)
+        membership = {seg: feats["user_id"].isin(set(self.segment_members(seg, run_id)["user_id"])).to_numpy()
+                      for seg, _ in pol.rules}
+        alpha, which = assign(pol, membership, len(feats))
+        return pd.DataFrame({"user_id": feats["user_id"], "alpha": alpha, "segment": which})
+
+    def evaluate_policy(self, policy: str | FusionPolicy, run_id: int | None = None) -> dict[str, object]:
+        """A policy judged on an evaluation run's test users: its NDCG@10 against the learned
+        gate and against the single best fixed weight, each with the run's paired bootstrap,
+        and per rule: users, weight, NDCG@10 under the policy and under the learned gate."""
+        from recsys_core.evaluation.significance import compare_models
+
+        run_id = self._run_id(run_id)
+        pol = self._policy(policy)
+        wide, _ = runs.load_run_users(self.store, run_id)
+        weights = self.policy_weights(pol, run_id).set_index("user_id").reindex(wide.index)
+        alpha = weights["alpha"].to_numpy(np.float64)
+        scores = policy_scores(wide, alpha)
+        sweep = [c for c in wide.columns if c.startswith("alpha=")]
+        best = max(sweep, key=lambda c: float(wide[c].mean()))
+        long = pd.concat([
+            pd.DataFrame({"model": "policy", "user_id": wide.index, "ndcg_10": scores}),
+            pd.DataFrame({"model": "learned gate", "user_id": wide.index, "ndcg_10": wide["learned_gate"].to_numpy()}),
+            pd.DataFrame({"model": f"best fixed weight ({best[6:]})", "user_id": wide.index,
+                          "ndcg_10": wide[best].to_numpy()}),
+        ])
+        ecfg = self.config.evaluation
+        versus = compare_models(long, "policy", samples=ecfg.bootstrap_samples, confidence=ecfg.confidence)
+        which = weights["segment"].fillna("").to_numpy()
+        rows = []
+        for segment, weight in [*pol.rules, ("", None)]:
+            sel = which == segment
+            rows.append({"rule": segment or "everyone else", "weight": "learned" if weight is None else f"{weight:.2f}",
+                         "users": int(sel.sum()),
+                         "policy": float(scores[sel].mean()) if sel.any() else float("nan"),
+                         "learned gate": float(wide["learned_gate"].to_numpy()[sel].mean()) if sel.any() else float("nan")})
+        return {"run_id": run_id, "policy": pol.describe(), "n_users": len(wide), "ndcg_10": float(scores.mean()),
+                "learned_gate": float(wide["learned_gate"].mean()), "best_fixed": best, "best_fixed_ndcg_10":
+                float(wide[best].mean()), "versus": versus, "rules": pd.DataFrame(rows),
+                "confidence": ecfg.confidence}
+
+    def suggest_policy(self, segments: list[str], run_id: int | None = None) -> dict[str, object]:
+        """Each segment's best weight on an evaluation run (a policy to save), judged honestly:
+        the figure compared with the learned gate and the best fixed weight picks each half of
+        the test users' weights on the other half (see :func:`population.policies.cross_fitted_scores`)."""
+        import zlib
+
+        from recsys_core.evaluation.significance import compare_models
+        from recsys_core.population.policies import best_weights, cross_fitted_scores
+
+        if not segments:
+            raise InvalidArgumentError("name at least one segment")
+        run_id = self._run_id(run_id)
+        wide, _ = runs.load_run_users(self.store, run_id)
+        membership = {seg: wide.index.isin(set(self.segment_members(seg, run_id)["user_id"])) for seg in segments}
+        fold = np.array([zlib.crc32(str(u).encode()) % 2 for u in wide.index], dtype=np.int64)
+        scores, per_fold = cross_fitted_scores(wide, segments, membership, fold)
+        sweep = [c for c in wide.columns if c.startswith("alpha=")]
+        best = max(sweep, key=lambda c: float(wide[c].mean()))
+        long = pd.concat([
+            pd.DataFrame({"model": "policy", "user_id": wide.index, "ndcg_10": scores}),
+            pd.DataFrame({"model": "learned gate", "user_id": wide.index, "ndcg_10": wide["learned_gate"].to_numpy()}),
+            pd.DataFrame({"model": f"best fixed weight ({best[6:]})", "user_id": wide.index,
+                          "ndcg_10": wide[best].to_numpy()}),
+        ])
+        ecfg = self.config.evaluation
+        policy = best_weights(wide, segments, membership, np.ones(len(wide), dtype=bool))
+        return {"run_id": run_id, "policy": policy, "folds": per_fold, "n_users": len(wide),
+                "ndcg_10": float(np.mean(scores)), "learned_gate": float(wide["learned_gate"].mean()),
+                "best_fixed": best, "best_fixed_ndcg_10": float(wide[best].mean()), "confidence": ecfg.confidence,
+                "versus": compare_models(long, "policy", samples=ecfg.bootstrap_samples, confidence=ecfg.confidence)}
+
+    def policy_alpha(self, policy: str | FusionPolicy, user_id: str) -> tuple[float | None, str]:
+        """The weight a policy gives one user now (None: learned) and the segment that set it."""
+        table = self.policy_weights(policy).set_index("user_id")
+        if user_id not in table.index:
+            return None, ""
+        a = float(table.loc[user_id, "alpha"])
+        return (None if not np.isfinite(a) else a), str(table.loc[user_id, "segment"])
+
     # ------------------------------------------------------------------ reports
     def report(self, kind: str, *, level: str = "fine", period: str | None = None, recent_share: float | None = None,
-               user_id: str | None = None, as_of: AsOf = NEXT_VISIT, run_id: int | None = None) -> str:
+               user_id: str | None = None, as_of: AsOf = NEXT_VISIT, run_id: int | None = None,
+               segment: str | None = None, other: str | None = None) -> str:
         """A self-contained HTML report (see :mod:`recsys_core.reports`): ``trends`` (level, period,
-        recent share), ``user`` (user_id, as_of) or ``evaluation`` (run_id, default the newest)."""
+        recent share), ``user`` (user_id, as_of), ``segment`` (segment, against ``other`` or
+        everyone) or ``evaluation`` (run_id, default the newest)."""
         from recsys_core.reports import builders
 
         if kind == "trends":
@@ -510,7 +775,11 @@ class RecsysEngine:
             return builders.user_report(self, user_id, as_of)
         if kind == "evaluation":
             return builders.evaluation_report(self, run_id)
-        raise InvalidArgumentError(f"no {kind!r} report: use trends, user or evaluation")
+        if kind == "segment":
+            if not segment:
+                raise InvalidArgumentError("a segment report needs a segment name")
+            return builders.segment_report(self, segment, other, level)
+        raise InvalidArgumentError(f"no {kind!r} report: use trends, user, segment or evaluation")
 
     # ------------------------------------------------------------------ evaluation
     def evaluation_runs(self) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pandas as pd
 from recsys_core import moments
 from recsys_core.config import InterestModelConfig, LinksConfig
 from recsys_core.data.builds import BuildInfo, latest_build, load_build, load_interest_names
-from recsys_core.data.frames import load_catalogue, load_review_texts
+from recsys_core.data.frames import load_catalogue, load_review_texts, rating_scale
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
@@ -83,6 +83,7 @@ class ServingModel:
     next_visit_gap_days: float
     links: Links | None  # items chosen together, scaled by their weight (None: a build without them)
     links_config: LinksConfig
+    rating_scale_top: float = 5.0
     _fine_text_centroids: npt.NDArray[np.float32] | None = None
 
     @classmethod
@@ -160,6 +161,7 @@ class ServingModel:
         # a user with no session break yet is expected back after the typical user's gap
         self.next_visit_gap_days = float(build.stats.get("next_visit_gap_days") or 1.0)  # type: ignore[arg-type]
         self.links, self.links_config = links_from_checkpoint(ckpt, len(ordered))
+        self.rating_scale_top = rating_scale(store)  # one user's ratings are read on the catalogue's scale
         _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
         return self
 
@@ -249,7 +251,7 @@ class ServingModel:
         a served item (or none before ``as_of``) are left out."""
         if isinstance(as_of, dt.datetime) and len(events):  # the histories as they stood then
             events = events[pd.to_datetime(events["occurred_at"]) <= pd.Timestamp(as_of)]
-        seqs = build_sequences(events, self.item_index)
+        seqs = build_sequences(events, self.item_index, self.rating_scale_top)
         lengths = seqs.lengths()
         users = np.flatnonzero(lengths > 0)
         if len(users) == 0:

@@ -252,9 +252,11 @@ def build_alpha_curve(
     the chosen value and reference levels (learned gate, best baseline) are marked."""
     fig = go.Figure()
     colours = {"all users": "#1b2631", "light users": SHORT_COLOUR, "heavy users": LONG_COLOUR}
+    others = iter([SHORT_COLOUR, LONG_COLOUR, INTEREST_COLOUR, ADOPTION_COLOUR, *THEME_PALETTE])
     for col in [c for c in sweep.columns if c != "alpha"]:
+        colour = colours.get(col) or next(others)
         fig.add_trace(go.Scatter(x=sweep["alpha"], y=sweep[col], mode="lines+markers", name=col,
-                                 line={"color": colours.get(col, "#7f8c8d"), "width": 3 if col == "all users" else 2},
+                                 line={"color": colour, "width": 3 if col == "all users" else 2},
                                  hovertemplate=f"{col}, alpha %{{x:.1f}}: %{{y:.4f}}<extra></extra>"))
     if learned:
         fig.add_vrect(x0=learned["p10"], x1=learned["p90"], fillcolor=LONG_COLOUR, opacity=0.08, line_width=0,
@@ -351,4 +353,27 @@ def build_holders(series: pd.DataFrame, node: int, split_at: object = None, heig
         fig.add_vline(x=split_at, line_dash="dot", line_color="#455a64")
     fig = _style(fig, height)
     fig.update_yaxes(title="users")
+    return fig
+
+
+def build_mix_difference(mix: pd.DataFrame, name_a: str, name_b: str, n: int = 15) -> go.Figure:
+    """Two segments' interest mixes: for the ``n`` largest differences, a's share minus b's
+    (share of each segment's (user, interest) pairs) with its interval; clear gaps coloured."""
+    data = mix.head(n).iloc[::-1]
+    colours = [TREND_COLOURS["rising"] if c and d > 0 else TREND_COLOURS["falling"] if c else TREND_COLOURS["steady"]
+               for c, d in zip(data["clear"], data["difference"], strict=True)]
+    fig = go.Figure(go.Scatter(
+        x=data["difference"] * 100, y=[str(lab)[:40] for lab in data["label"]], mode="markers",
+        marker={"size": 11, "color": colours},
+        error_x={"type": "data", "symmetric": False, "array": (data["high"] - data["difference"]) * 100,
+                 "arrayminus": (data["difference"] - data["low"]) * 100, "color": "#78909c", "thickness": 1.5},
+        customdata=np.stack([data["share_a"] * 100, data["share_b"] * 100], axis=1),
+        hovertemplate=(f"<b>%{{y}}</b><br>{name_a[:30]}: %{{customdata[0]:.1f}}%<br>{name_b[:30]}: "
+                       "%{customdata[1]:.1f}%<br>difference %{x:+.1f} points<extra></extra>"),
+    ))
+    fig.add_vline(x=0, line_color="#455a64", line_width=1)
+    fig = _style(fig, 70 + 24 * len(data))
+    fig.update_layout(showlegend=False, title={"text": f"{name_a[:30]} minus {name_b[:30]}"})
+    fig.update_xaxes(title="difference in share of the segment's (user, interest) pairs, points", showgrid=True,
+                     gridcolor="#eceff1")
     return fig

@@ -81,11 +81,15 @@ left, right = st.columns([2, 1])
 left.plotly_chart(build_gate_curve(hours, curve, state.hours_since_last, state.gate), width="stretch",
                   key="user.gate")
 cosine = float(state.u_long @ state.u_short)
+inputs = state.gate_inputs if state.gate_inputs is not None else np.zeros(0)
+fit = f"\n- **{float(inputs[4]):.2f}** how well the newest items fit the long-term vector" if len(inputs) >= 5 else ""
+reads = {"summary": "five numbers", "vectors": "five numbers and both interest vectors",
+         "legacy": "four numbers and both interest vectors"}.get(eng.serving().config.gate_inputs, "these numbers")
 right.markdown(
-    f"The gate reads four numbers and both interest vectors:\n\n"
+    f"The gate reads {reads}:\n\n"
     f"- **{(state.hours_since_last or 0):,.0f} hours** since the last event\n"
     f"- **{state.session_length}** events in the current session (30-minute gaps)\n"
     f"- **{len(state.history)}** items in the history\n"
-    f"- **{cosine:.2f}** cosine between the long- and short-term vectors\n\n"
+    f"- **{cosine:.2f}** cosine between the long- and short-term vectors{fit}\n\n"
     f"and gives **{state.gate:.2f}** to long-term interest. The curve shows what it would give after other idle "
     f"times with the rest unchanged: recent activity pulls the weight towards the short-term branch.")

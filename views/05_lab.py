@@ -19,12 +19,44 @@ from app_ui.shared import (
     gate_verdict,
     md,
     require_model,
+    seed_widget,
     selected_user,
+    set_params,
     show_error,
 )
+from recsys_core.engine import RecsysEngine
 from recsys_core.errors import RecsysError
 from recsys_core.lab_settings import LabSettings
 from recsys_core.moments import parse_as_of
+
+
+def policy_picker(eng: RecsysEngine, user: str, names: list[str]) -> None:
+    """A saved fusion policy sets the weight slider to the weight of the user's segment (the
+    learned one when none holds them) each time the policy or the user changes; moving the
+    slider afterwards overrides it."""
+    seed_widget("lab.policy", "policy", lambda v: v if v in names else "", "")
+    if st.session_state["lab.policy"] not in ("", *names):
+        st.session_state["lab.policy"] = ""
+    pick = st.selectbox("Fusion policy", ["", *names], key="lab.policy",
+                        format_func=lambda p: p or "none: set the weight below",
+                        help="Saved on the Trends & segments page: a weight per segment of users.")
+    set_params(policy=pick or None)
+    if not pick:
+        st.session_state.pop("lab.policy_applied", None)
+        return
+    try:
+        weight, segment = eng.policy_alpha(pick, user)
+    except RecsysError as exc:
+        show_error(exc)
+        return
+    if st.session_state.get("lab.policy_applied") != (pick, user):
+        st.session_state["lab.learned"] = weight is None
+        if weight is not None:
+            st.session_state["lab.alpha"] = weight
+        st.session_state["lab.policy_applied"] = (pick, user)
+    st.caption(f"{md(user)} is in {md(segment) if segment else 'none of its segments'}: weight "
+               f"{'learned' if weight is None else f'{weight:.2f}'}. Moving the slider overrides it.")
+
 
 eng = engine()
 user = selected_user()
@@ -41,7 +73,10 @@ with controls:
 state = eng.user_state(user, bool(st.session_state.get("lab.simulated", linked.simulated)), as_of=parse_as_of(as_of))
 learned = float(state.gate)
 parts.seed_widgets(linked, learned)
+policies = eng.policies()
 with controls:
+    if policies:
+        policy_picker(eng, user, list(policies))
     st.toggle("Include simulated events", key="lab.simulated", help="Events added below are kept apart from the real data")
     tuner_box = st.container()
     presets_box = st.container()

@@ -3,13 +3,24 @@ bursts became lasting interests. Every control lives in the URL."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from app_ui.shared import SELECTED_USER, USER_PARAM, engine, md, require_model, seed_widget, set_params
 from recsys_core.errors import RecsysError
 from recsys_core.moments import from_days
-from recsys_core.viz import TREND_MEASURES, build_holders, build_interest_series, build_trend_changes
+from recsys_core.population.policies import FusionPolicy
+from recsys_core.population.segments import SegmentRules
+from recsys_core.viz import (
+    TREND_MEASURES,
+    build_alpha_curve,
+    build_holders,
+    build_interest_series,
+    build_mix_difference,
+    build_trend_changes,
+)
 
 LEVELS = {"fine": "fine interests", "theme": "themes"}
 PERIODS = {"auto": "automatic", "week": "weeks", "month": "months", "quarter": "quarters"}
@@ -29,6 +40,78 @@ def _open_picker(user_ids: list[str], key: str) -> None:
     uid = pick.selectbox("User", user_ids, key=key, help="In the order of the table above.")
     go.button("Open in the user explorer", on_click=_open_in_explorer, args=(uid,), key=f"{key}.open",
               icon=":material/person_search:")
+
+
+def _draft_rules() -> SegmentRules | None:
+    """The segment being defined, from its widgets (None when they do not make valid rules)."""
+    state = st.session_state
+    weight = state.get("seg.weight", (0.0, 1.0))
+    try:
+        return SegmentRules(
+            min_items=state.get("seg.min_items"), max_items=state.get("seg.max_items"),
+            min_idle_days=state.get("seg.min_idle"), max_idle_days=state.get("seg.max_idle"),
+            min_weight=None if weight[0] <= 0.0 else float(weight[0]),
+            max_weight=None if weight[1] >= 1.0 else float(weight[1]),
+            interests=tuple(state.get("seg.interests", ())), hold=state.get("seg.hold", "any"),
+            text=state.get("seg.text", "") or "", text_share=float(state.get("seg.text_share", 0.2)))
+    except RecsysError as exc:
+        st.session_state["seg.problem"] = str(exc)
+        return None
+
+
+def _seed_segment_widgets() -> None:
+    """Once per session: the segment editor's widgets from the link's ``seg`` rules."""
+    if "seg.weight" in st.session_state:
+        return
+    try:
+        rules = SegmentRules.from_json(str(st.query_params.get("seg", "{}")))
+    except (RecsysError, ValueError):
+        rules = SegmentRules()
+    st.session_state.update({
+        "seg.min_items": rules.min_items, "seg.max_items": rules.max_items, "seg.min_idle": rules.min_idle_days,
+        "seg.max_idle": rules.max_idle_days,
+        "seg.weight": (rules.min_weight or 0.0, 1.0 if rules.max_weight is None else rules.max_weight),
+        "seg.interests": list(rules.interests), "seg.hold": rules.hold, "seg.text": rules.text,
+        "seg.text_share": rules.text_share})
+
+
+def _save_segment() -> None:
+    rules, name = _draft_rules(), str(st.session_state.get("seg.name", "")).strip()
+    try:
+        if rules is None:
+            raise RecsysError(st.session_state.get("seg.problem", "the rules do not read"))
+        eng.save_segment(name, rules)
+        st.session_state["seg.said"] = (True, f"Saved segment '{name}': {rules.describe()}.")
+    except RecsysError as exc:
+        st.session_state["seg.said"] = (False, str(exc))
+
+
+def _save_policy() -> None:
+    name = str(st.session_state.get("pol.name", "")).strip()
+    try:
+        policy = FusionPolicy.parse(str(st.session_state.get("pol.rules", "")))
+        eng.save_policy(name, policy)
+        st.session_state["pol.said"] = (True, f"Saved policy '{name}': {policy.describe()}.")
+    except RecsysError as exc:
+        st.session_state["pol.said"] = (False, str(exc))
+
+
+def _show_policy_result(result: dict[str, object], title: str) -> None:
+    versus = result["versus"]
+    assert isinstance(versus, pd.DataFrame)
+    learned_row = versus[versus["model"] == "learned gate"].iloc[0]
+    verdict = {"better": "better than", "worse": "worse than", "tie": "no different from"}[str(learned_row["verdict"])]
+    st.markdown(f"**{md(title)}** On run {result['run_id']}'s {result['n_users']:,} test users: NDCG@10 "
+                f"**{result['ndcg_10']:.4f}**, learned gate {result['learned_gate']:.4f}, single best fixed weight "
+                f"{result['best_fixed_ndcg_10']:.4f}. The policy is **{verdict}** the learned gate "
+                f"({learned_row['delta']:+.4f}, {result['confidence']:.0%} interval {learned_row['low']:+.4f} to "
+                f"{learned_row['high']:+.4f}).")
+    st.dataframe(versus, hide_index=True, width="stretch",
+                 column_config={"model": "policy minus", "delta": st.column_config.NumberColumn(format="%+.4f"),
+                                "low": st.column_config.NumberColumn(format="%+.4f"),
+                                "high": st.column_config.NumberColumn(format="%+.4f")})
+    if isinstance(result.get("rules"), pd.DataFrame):
+        st.dataframe(result["rules"], hide_index=True, width="stretch")
 
 
 if (pending := st.session_state.pop(OPEN_USER, None)) is not None:
@@ -171,3 +254,133 @@ else:
                                 "share_after": st.column_config.ProgressColumn("share after", format="percent",
                                                                                max_value=1.0)})
     _open_picker(listed["user_id"].astype(str).drop_duplicates().tolist(), "trends.adopter")
+
+# ---------------------------------------------------------------------- segments
+st.header("Segments")
+st.caption("Users picked by rules you can read: how many items their history holds, days idle at the end of the "
+           "data, the learned long-term weight, interests they hold, and a description matched against their "
+           "profile texts and histories. Saved in the database.")
+saved = eng.segments()
+_seed_segment_widgets()
+with st.expander("Define a segment", expanded=not saved):
+    a1, a2, a3 = st.columns(3)
+    a1.number_input("At least this many items", min_value=0, step=1, value=None, key="seg.min_items")
+    a1.number_input("At most this many items", min_value=0, step=1, value=None, key="seg.max_items")
+    a2.number_input("Idle at least (days)", min_value=0.0, step=1.0, value=None, key="seg.min_idle")
+    a2.number_input("Idle at most (days)", min_value=0.0, step=1.0, value=None, key="seg.max_idle")
+    a3.slider("Learned long-term weight", 0.0, 1.0, key="seg.weight", step=0.05)
+    all_labels = sorted({lab for lab in labels.values()} | set(report.changes["parent"].dropna()) - {""})
+    b1, b2 = st.columns([3, 1])
+    b1.multiselect("Holds one of these interests", all_labels, key="seg.interests")
+    b2.selectbox("Held", ["any", "long", "short"], key="seg.hold",
+                 format_func={"any": "long- or short-term", "long": "long-term", "short": "short-term"}.__getitem__)
+    c1, c2 = st.columns([3, 1])
+    c1.text_input("Described as", key="seg.text", placeholder="e.g. into home coffee and tea",
+                  help="Matched against each user's profile text and the texts of their items.")
+    c2.slider("Keep the closest", 0.05, 1.0, key="seg.text_share", step=0.05, format="%.2f")
+    rules = _draft_rules()
+    set_params(seg=None if rules is None or rules.describe() == "everyone" else rules.to_json())
+    if rules is not None:
+        try:
+            count = len(eng.segment_members(rules))
+            st.markdown(f"**{md(rules.describe())}**: {count:,} users now.")
+        except RecsysError as exc:
+            st.error(str(exc))
+        n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
+        n1.text_input("Name", key="seg.name", placeholder="e.g. light users")
+        n2.button("Save the segment", on_click=_save_segment, key="seg.save", type="primary")
+if (said := st.session_state.pop("seg.said", None)) is not None:
+    (st.success if said[0] else st.error)(said[1])
+
+saved = eng.segments()
+if saved:
+    sizes = {n: len(eng.segment_members(n)) for n in saved}
+    st.dataframe(pd.DataFrame({"segment": list(saved), "rules": [r.describe() for r in saved.values()],
+                               "users now": [sizes[n] for n in saved]}), hide_index=True, width="stretch")
+    names = list(saved)
+    seed_widget("seg.a", "sega", lambda v: v if v in names else names[0], names[0])
+    seed_widget("seg.b", "segb", lambda v: v if v in names else names[-1], names[-1])
+    for key in ("seg.a", "seg.b"):
+        if st.session_state[key] not in names:
+            st.session_state[key] = names[0]
+    p1, p2, p3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    seg_a = p1.selectbox("Compare", names, key="seg.a")
+    seg_b = p2.selectbox("with", names, key="seg.b")
+    p3.button("Delete the first", on_click=eng.delete_segment, args=(seg_a,), key="seg.delete")
+    st.download_button("Download the comparison as a report (HTML)", key="seg.report", on_click="ignore",
+                       data=lambda: eng.report("segment", segment=seg_a, other=seg_b, level=level),
+                       file_name=f"segment-{re.sub(r'[^A-Za-z0-9._-]+', '_', seg_a)}.html", mime="text/html",
+                       icon=":material/download:")
+    set_params(sega=seg_a, segb=seg_b)
+    try:
+        mix, n_a, n_b = eng.compare_segments(seg_a, seg_b, level)
+        st.markdown(f"**{md(seg_a)}** ({n_a:,} users) against **{md(seg_b)}** ({n_b:,} users), {LEVELS[level]}: "
+                    f"{int(mix['clear'].sum())} differ beyond their 95% interval (share of each segment's "
+                    "(user, interest) pairs, so a segment of heavier users is not \"more into\" everything).")
+        left, right = st.columns([3, 2])
+        left.plotly_chart(build_mix_difference(mix, seg_a, seg_b), width="stretch", key="seg.mix")
+        runs = eng.evaluation_runs()
+        if runs.empty:
+            right.info("Run an evaluation (Evaluation page) to see each segment's metric against the weight.")
+        else:
+            ca, cb = eng.segment_curve(seg_a), eng.segment_curve(seg_b)
+            curve = pd.DataFrame({"alpha": ca["alpha"], f"{seg_a} ({ca.attrs['n_segment']})": ca["segment"],
+                                  f"{seg_b} ({cb.attrs['n_segment']})": cb["segment"], "all users": ca["everyone"]})
+            right.plotly_chart(build_alpha_curve(curve, "ndcg@10", None, None,
+                                                 {f"learned gate, {seg_a}": ca.attrs["learned_segment"],
+                                                  f"learned gate, {seg_b}": cb.attrs["learned_segment"]}),
+                               width="stretch", key="seg.curve")
+            right.caption(f"NDCG@10 of evaluation run {ca.attrs['run_id']}'s test users in each segment (read from "
+                          "the history the run's models saw) against the fixed long-term weight.")
+    except RecsysError as exc:
+        st.error(str(exc))
+
+# ---------------------------------------------------------------------- policies
+st.header("Fusion policy per segment")
+st.caption("A policy gives each segment a fixed long-term weight or the learned one; the first segment that holds a "
+           "user decides, everyone else keeps the learned weight. Judged on the newest evaluation run against the "
+           "learned gate and the single best fixed weight, with the paired bootstrap.")
+if not saved:
+    st.info("Save a segment first.")
+    st.stop()
+policies = eng.policies()
+seed_widget("pol.rules", "prules", str, "")
+q1, q2, q3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+q1.text_input("Rules", key="pol.rules", placeholder=f"e.g. {names[0]}=0.2,{names[-1]}=learned",
+              help="SEGMENT=WEIGHT pairs, comma-separated; a weight is a number from 0 to 1 or 'learned'.")
+q2.text_input("Name", key="pol.name", placeholder="e.g. light fixed, heavy learned")
+q3.button("Save the policy", on_click=_save_policy, key="pol.save")
+set_params(prules=st.session_state["pol.rules"] or None)
+if (said := st.session_state.pop("pol.said", None)) is not None:
+    (st.success if said[0] else st.error)(said[1])
+policies = eng.policies()
+if eng.evaluation_runs().empty:
+    st.info("Run an evaluation (Evaluation page) to judge a policy.")
+    st.stop()
+r1, r2 = st.columns([2, 3], vertical_alignment="bottom")
+suggest_for = r1.multiselect("Suggest weights for these segments (in order)", names, key="pol.suggest_for")
+if suggest_for and r2.button("Suggest from the newest evaluation", key="pol.suggest"):
+    try:
+        found = eng.suggest_policy(suggest_for)
+        suggested = found["policy"]
+        assert isinstance(suggested, FusionPolicy)
+        text = ",".join(f"{s}={'learned' if a is None else f'{a:.1f}'}" for s, a in suggested.rules)
+        _show_policy_result(found, f"Suggested: {suggested.describe()} (each segment's best weight on the run). The "
+                                   "figures pick each half of the test users' weights on the other half, so they do "
+                                   "not flatter it.")
+        st.button("Put these rules in the box above", key="pol.use",
+                  on_click=lambda: st.session_state.update({"pol.rules": text}))
+    except RecsysError as exc:
+        st.error(str(exc))
+if policies:
+    pnames = list(policies)
+    seed_widget("pol.pick", "policy", lambda v: v if v in pnames else pnames[0], pnames[0])
+    if st.session_state["pol.pick"] not in pnames:
+        st.session_state["pol.pick"] = pnames[0]
+    pick = st.selectbox("Judge a saved policy", pnames, key="pol.pick",
+                        format_func=lambda p: f"{p}: {policies[p].describe()}")
+    set_params(policy=pick)
+    try:
+        _show_policy_result(eng.evaluate_policy(pick), f"Policy {pick}: {policies[pick].describe()}.")
+    except RecsysError as exc:
+        st.error(str(exc))

@@ -132,3 +132,13 @@ def load_item_about(store: Store, item_ids: list[str]) -> dict[str, ItemAbout]:
         rows = cur.execute("SELECT item_id, text, category FROM items WHERE list_contains(?, item_id)",
                            [item_ids]).fetchall()
     return {str(i): ItemAbout(str(t or ""), str(c or "")) for i, t, c in rows}
+
+
+def rating_scale(store: Store) -> float:
+    """The top of the catalogue's rating scale (see :func:`interests.sequences.rating_scale_top`),
+    read from all its ratings: what one user's ratings are judged on."""
+    from recsys_core.interests.sequences import rating_scale_top
+
+    with store.cursor() as cur:
+        top = cur.execute("SELECT max(value) FROM interactions WHERE lower(event_type) = 'rating'").fetchone()
+    return rating_scale_top([] if top is None or top[0] is None else [float(top[0])])

@@ -153,7 +153,7 @@ def run_evaluation(
         per_user.append(pd.DataFrame({
             "model": name, "user_id": [history_seqs.user_ids[u] for u in users], "n_train": n_train.astype(np.int32),
             "segment": segment, "rank": ranks.astype(np.int32), "ndcg_10": M.ndcg_per_user(ranks, 10),
-            "diversity": ild, "novelty": nov, "calibration": cal,
+            "diversity": ild, "novelty": nov, "calibration": cal, "gate": gate,
         }))
         progress(f"scoring {name}", 0.8 + 0.2 * (step + 1) / len(scorers))
     table = pd.DataFrame(rows)

@@ -36,7 +36,7 @@ def save_run(store: Store, data_version: int, run_config: dict[str, Any], table:
         cur.register("per_user", per_user)
         try:
             cur.execute("INSERT INTO evaluation_users SELECT ?, model, user_id, n_train, segment, rank, ndcg_10, "
-                        "diversity, novelty, calibration FROM per_user", [run_id])
+                        "diversity, novelty, calibration, gate FROM per_user", [run_id])
         finally:
             cur.unregister("per_user")
     return run_id
@@ -135,3 +135,20 @@ def alpha_curve_data(table: pd.DataFrame, run_config: dict[str, object], metric:
         refs["each user's best weight (hindsight)"] = oracle
     learned = run_config.get("learned_alpha")
     return curve, refs, learned if isinstance(learned, dict) else None  # type: ignore[return-value]
+
+
+def load_run_users(store: Store, run_id: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """One run's NDCG@10 per test user, users x models (wide), and each user's learned weight
+    (empty for runs stored before the weight was kept)."""
+    with store.cursor() as cur:
+        per_user = cur.execute("SELECT model, user_id, ndcg_10, gate FROM evaluation_users WHERE run_id = ?",
+                               [run_id]).df()
+    wide = per_user.pivot(index="user_id", columns="model", values="ndcg_10")
+    gates = per_user[per_user["model"] == "learned_gate"].dropna(subset=["gate"])
+    return wide, dict(zip(gates["user_id"].astype(str), gates["gate"].astype(float), strict=True))
+
+
+def load_run_data_version(store: Store, run_id: int) -> int | None:
+    with store.cursor() as cur:
+        row = cur.execute("SELECT data_version FROM evaluation_runs WHERE run_id = ?", [run_id]).fetchone()
+    return None if row is None else int(row[0])

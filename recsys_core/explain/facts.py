@@ -110,16 +110,17 @@ def _weighting(recs: RecommendationList) -> str:
     return "more long-term" if diff > 0 else "more recent"
 
 
-def engagement(events: pd.DataFrame) -> dict[str, str]:
+def engagement(events: pd.DataFrame, scale_top: float | None = None) -> dict[str, str]:
     """What a user did with each item of their history, strongest first: "bought", "rated high"
-    (at least :data:`HIGH_SHARE_OF_SCALE` of the rating scale's top), "rated", else the event type.
+    (at least :data:`HIGH_SHARE_OF_SCALE` of the rating scale's top; ``scale_top``: the
+    catalogue's, see :func:`sequences.low_ratings`), "rated", else the event type.
     Vectorised: the lab reads it for every list it explains."""
     if events.empty:
         return {}
     kind = events["event_type"].astype(str)
     value = pd.to_numeric(events["value"], errors="coerce")
     rated = (kind == "rating") & value.notna()
-    top = rating_scale_top(value[rated].to_numpy(dtype=np.float64))
+    top = rating_scale_top(value[rated].to_numpy(dtype=np.float64)) if scale_top is None else scale_top
     how = np.where(kind == "purchase", "bought",
                    np.where(rated, np.where(value >= HIGH_SHARE_OF_SCALE * top, "rated high", "rated"), kind))
     rank = np.select([how == "bought", how == "rated high", how == "rated"], [4, 3, 2], 1)

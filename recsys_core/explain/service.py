@@ -50,7 +50,8 @@ class Explanations:
 
     def past(self, user_id: str, include_simulated: bool = False) -> dict[str, str]:
         """What the user did with each item of their history (what a sentence may say of it)."""
-        return engagement(load_user_events(self._engine.store, user_id, include_simulated))
+        return engagement(load_user_events(self._engine.store, user_id, include_simulated),
+                          self._engine.serving().rating_scale_top)
 
     def warm_up(self) -> None:
         """Load the LLM now, so the first explanation does not wait for it."""

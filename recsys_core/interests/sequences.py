@@ -73,19 +73,23 @@ def rating_scale_top(values: npt.ArrayLike) -> float:
     return next((s for s in _SCALE_TOPS if top <= s), top)
 
 
-def low_ratings(events: pd.DataFrame) -> npt.NDArray[np.bool_]:
+def low_ratings(events: pd.DataFrame, scale_top: float | None = None) -> npt.NDArray[np.bool_]:
     """Which events are low ratings: ``rating`` events whose value is at most
     :data:`LOW_SHARE_OF_SCALE` of the scale's top, or (for users with at least
     :data:`MIN_RATINGS_FOR_OWN_SCALE` ratings) at least :data:`LOW_BELOW_OWN_MEAN_SD` of their
     own standard deviations below their own mean, so a generous rater's 3 of 5 counts as low
-    too. Events without a value (views, purchases, live events) are never low."""
+    too. Events without a value (views, purchases, live events) are never low. ``scale_top``:
+    the catalogue's scale (:func:`rating_scale_top` of all its ratings); without it the scale is
+    read from ``events``, which is right for a whole catalogue's events but not for one user's
+    (a user whose only ratings are 1 star would be on a 1-point scale where 1 is the top)."""
     if "value" not in events or events.empty:
         return np.zeros(len(events), dtype=bool)
     value = pd.to_numeric(events["value"], errors="coerce").to_numpy(np.float64)
     rated = (events["event_type"].astype(str).str.lower() == "rating").to_numpy() & np.isfinite(value)
     if not rated.any():
         return np.zeros(len(events), dtype=bool)
-    low = rated & (value <= LOW_SHARE_OF_SCALE * rating_scale_top(value[rated]) + 1e-9)
+    top = rating_scale_top(value[rated]) if scale_top is None else scale_top
+    low = rated & (value <= LOW_SHARE_OF_SCALE * top + 1e-9)
     frame = pd.DataFrame({"user": events["user_id"].astype(str).to_numpy()[rated], "v": value[rated]})
     stats = frame.groupby("user")["v"].agg(["mean", "std", "count"])
     per = stats.reindex(frame["user"])
@@ -101,7 +105,7 @@ def is_liked(codes: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     return (c != LOW_RATING_CODE) & (c != 0)
 
 
-def build_sequences(events: pd.DataFrame, item_index: dict[str, int]) -> Sequences:
+def build_sequences(events: pd.DataFrame, item_index: dict[str, int], scale_top: float | None = None) -> Sequences:
     """Turn raw events into per-user distinct-item sequences.
 
     Args:
@@ -109,11 +113,13 @@ def build_sequences(events: pd.DataFrame, item_index: dict[str, int]) -> Sequenc
             ratings have one (:func:`low_ratings`). Events on items missing from
             ``item_index`` are ignored.
         item_index: item id -> row of the item matrix.
+        scale_top: The catalogue's rating scale (see :func:`low_ratings`); pass it whenever
+            ``events`` are not the whole catalogue's.
     """
     if events.empty:
         return Sequences([], np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     frame = events[["user_id", "item_id", "occurred_at", "event_type"]].copy()
-    frame["low"] = low_ratings(events)
+    frame["low"] = low_ratings(events, scale_top)
     frame["item"] = frame["item_id"].map(item_index)
     frame = frame.dropna(subset=["item"])
     frame["item"] = frame["item"].astype(np.int64)

@@ -54,6 +54,7 @@ def check_level(level: str) -> str:
 def interest_history(
     events: pd.DataFrame, item_index: dict[str, int], fine_of_item: npt.NDArray[np.int64],
     theme_of_fine: npt.NDArray[np.int64], labels: dict[tuple[str, int], str], session_gap_days: float,
+    drop_newest: bool = False,
 ) -> InterestHistory:
     """Label every user's liked distinct items with interests and sessions.
 
@@ -63,11 +64,15 @@ def interest_history(
         fine_of_item: Each item row's fine interest; ``theme_of_fine`` each fine interest's theme.
         labels: (level, node) -> label.
         session_gap_days: A longer gap between two events starts a new session.
+        drop_newest: Leave out each user's newest item (the evaluation's test item), so the
+            history is the one an evaluation run's models read.
     """
     seqs = build_sequences(events, item_index)
     lengths = seqs.lengths()
     user = np.repeat(np.arange(len(seqs), dtype=np.int64), lengths)
     keep = is_liked(seqs.codes)
+    if drop_newest and len(seqs):
+        keep[seqs.offsets[1:][lengths > 0] - 1] = False
     frame = pd.DataFrame({"user": user[keep], "item": seqs.items[keep], "days": seqs.days[keep]})
     frame["fine"] = fine_of_item[frame["item"].to_numpy()]
     frame["theme"] = theme_of_fine[frame["fine"].to_numpy()]

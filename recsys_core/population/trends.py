@@ -66,7 +66,7 @@ class TrendReport:
         return out if n is None else out.head(n)
 
 
-def _holdings(hist: InterestHistory, level: str, rows: npt.NDArray[np.int64], window: int,
+def holdings(hist: InterestHistory, level: str, rows: npt.NDArray[np.int64], window: int,
               hold_share: float) -> npt.NDArray[np.bool_]:
     """``(len(rows), n_nodes)``: which interests each (user, moment) holds in its last ``window``
     items, a moment being the history up to and including row ``rows[k]``."""
@@ -143,8 +143,8 @@ def interest_trends(
     # Holders at the end of every (user, period) the user was active in.
     last = key.reset_index().groupby(["user", "p"], sort=False)["index"].max()
     rows = last.to_numpy().astype(np.int64)
-    short = _holdings(hist, level, rows, short_window, config.hold_share)
-    long = _holdings(hist, level, rows, max_history, config.hold_share)
+    short = holdings(hist, level, rows, short_window, config.hold_share)
+    long = holdings(hist, level, rows, max_history, config.hold_share)
     p_of_row = last.index.get_level_values("p").to_numpy()
     short_n = np.zeros((len(uniques), n_nodes), np.int64)
     long_n = np.zeros((len(uniques), n_nodes), np.int64)
@@ -254,8 +254,8 @@ def interest_movers(hist: InterestHistory, level: str, node: int, split_at: floa
     key = key[np.isin(users, touched)]
     last = key.groupby(["user", "recent"])["row"].max()
     rows = last.to_numpy().astype(np.int64)
-    short = _holdings(hist, level, rows, short_window, config.hold_share)[:, node]
-    long = _holdings(hist, level, rows, max_history, config.hold_share)[:, node]
+    short = holdings(hist, level, rows, short_window, config.hold_share)[:, node]
+    long = holdings(hist, level, rows, max_history, config.hold_share)[:, node]
     holds = pd.DataFrame({"user": last.index.get_level_values("user"), "recent": last.index.get_level_values("recent"),
                           "short": short, "long": long})
     wide = holds.pivot_table(index="user", columns="recent", values=["short", "long"], aggfunc="max", fill_value=False)

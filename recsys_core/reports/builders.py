@@ -172,3 +172,54 @@ def evaluation_report(engine: RecsysEngine, run_id: int | None = None) -> str:
         "Light users have at most the median number of training items. The band is where the learned weights of "
         "the test users fall (10th to 90th percentile)."))
     return render(f"Evaluation run {run_id}", _source(engine), sections)
+
+
+def segment_report(engine: RecsysEngine, segment: str, other: str | None = None, level: str = "fine",
+                   n_members: int = 50) -> str:
+    """One segment: its rules and size, who is in it, how its interest mix differs from another
+    segment's (everyone's by default), and its NDCG@10 against the fixed weight on the newest
+    evaluation run."""
+    import plotly.express as px
+
+    from recsys_core.population.segments import SegmentRules
+    from recsys_core.viz import build_mix_difference
+
+    rules = engine.segments().get(segment)
+    if rules is None:
+        from recsys_core.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"no segment named {segment!r}")
+    found = engine.segment_members(segment)
+    everyone = engine.user_features()
+    head = Section("The segment").text(f"Rules: {rules.describe()}.").metrics({
+        "users": f"{len(found):,} of {len(everyone):,}",
+        "median items": f"{found['n_items'].median():.0f}" if len(found) else "-",
+        "median idle days": f"{found['idle_days'].median():.1f}" if len(found) else "-",
+        "median learned weight": f"{found['weight'].median():.2f}" if len(found) else "-"})
+    if len(found):
+        shown = pd.concat([found.assign(who=segment), everyone.assign(who="everyone")])
+        figs = [px.histogram(shown, x=col, color="who", barmode="overlay", histnorm="percent", nbins=30,
+                             title=title, height=300, log_x=False)
+                for col, title in (("n_items", "items in the history"), ("weight", "learned long-term weight"))]
+        head.figures(figs)
+    sections = [head]
+    against = other or SegmentRules()
+    name_b = other or "everyone"
+    mix, n_a, n_b = engine.compare_segments(segment, against, level)
+    sections.append(Section(f"Interests against {name_b}").text(
+        f"Each interest's share of the segment's (user, interest) pairs, {segment} ({n_a:,} users) minus {name_b} "
+        f"({n_b:,}), with a 95% interval over users; coloured where the interval clears zero.").figure(
+        build_mix_difference(mix, segment, name_b)).table(
+        mix.head(25)[["label", "share_a", "share_b", "difference", "low", "high", "clear"]]
+        .rename(columns={"share_a": segment, "share_b": name_b}), "{:+.3f}"))
+    if not engine.evaluation_runs().empty:
+        curve = engine.segment_curve(segment)
+        chart = pd.DataFrame({"alpha": curve["alpha"], f"{segment} ({curve.attrs['n_segment']})": curve["segment"],
+                              "all users": curve["everyone"]})
+        sections.append(Section("Ranking quality against the fixed weight").figure(
+            build_alpha_curve(chart, "ndcg@10", None, None, {f"learned gate, {segment}": curve.attrs["learned_segment"]}))
+            .text(f"NDCG@10 of evaluation run {curve.attrs['run_id']}'s test users in the segment, read from the "
+                  "history the run's models saw, against the fixed long-term weight."))
+    listing = found.head(n_members)[["user_id", "n_items", "idle_days", "weight"]]
+    sections.append(Section(f"Members (first {len(listing)})").table(listing, "{:.2f}"))
+    return render(f"Segment {segment}", _source(engine), sections)

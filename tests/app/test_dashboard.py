@@ -266,6 +266,45 @@ def test_trends_page_keeps_its_controls_in_the_link_and_opens_a_mover(built_app:
     assert at.sidebar.selectbox(key="sidebar.user").value == uid
 
 
+def test_segments_and_a_fusion_policy_from_the_trends_page(built_app: Path) -> None:
+    at = _app("views/07_trends.py")
+    for name, low, high in (("light", None, 10), ("heavy", 11, None)):
+        at.number_input(key="seg.min_items").set_value(low)
+        at.number_input(key="seg.max_items").set_value(high).run()
+        at.text_input(key="seg.name").input(name)
+        at.button(key="seg.save").click().run()
+        assert not at.exception and [e.value for e in at.error] == []
+        assert any(f"Saved segment '{name}'" in s.value for s in at.success)
+    assert json.loads(at.query_params["seg"] if isinstance(at.query_params["seg"], str)
+                      else at.query_params["seg"][0]) == {"hold": "any", "interests": [], "min_items": 11,
+                                                           "text_share": 0.2}
+    at.selectbox(key="seg.a").set_value("light")
+    at.selectbox(key="seg.b").set_value("heavy").run()
+    assert any(md.value.startswith("**light**") for md in at.markdown)
+    keys = {el.proto.id for el in at.get("plotly_chart")}
+    assert keys  # the mix and the curve drew
+    at.text_input(key="pol.rules").input("light=0.0,heavy=learned")
+    at.text_input(key="pol.name").input("light fixed")
+    at.button(key="pol.save").click().run()
+    assert not at.exception and [e.value for e in at.error] == []
+    assert any("Saved policy 'light fixed'" in s.value for s in at.success)
+    said = [md.value for md in at.markdown if md.value.startswith("**Policy light fixed")]
+    assert said and any(v in said[0] for v in ("better than", "worse than", "no different from"))
+    for name, value in (("sega", "light"), ("segb", "heavy"), ("policy", "light fixed")):
+        assert at.query_params[name] in (value, [value])
+    again = _app("views/07_trends.py", sega="heavy", segb="light", policy="light fixed")
+    assert again.selectbox(key="seg.a").value == "heavy" and again.selectbox(key="pol.pick").value == "light fixed"
+    # the lab's policy picker puts a light user's weight (0) on the slider, a heavy one's learned
+    lab = _app("views/05_lab.py", policy="light fixed")
+    assert lab.selectbox(key="lab.policy").value == "light fixed"
+    said = [c.value for c in lab.caption if "Moving the slider overrides it" in c.value]
+    assert said
+    if "is in light" in said[0]:
+        assert lab.toggle(key="lab.learned").value is False and lab.slider(key="lab.alpha").value == 0.0
+    else:
+        assert lab.toggle(key="lab.learned").value is True
+
+
 def test_titles_from_the_data_are_shown_as_text_not_markdown(built_app: Path) -> None:
     import duckdb
 

@@ -223,6 +223,7 @@ def test_the_counterfactual_re_encodes_the_user_without_the_cited_items(built_en
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from recsys_core.data.frames import load_user_events
     from recsys_core.fusion import fuse
+    from recsys_core.interests.links import link_contrib
 
     engine = built_engine
     serving = engine.serving()
@@ -243,8 +244,12 @@ def test_the_counterfactual_re_encodes_the_user_without_the_cited_items(built_en
     seen_items, after = calls[-1]  # the re-encoding: the history less exactly the cited items
     history = set(load_user_events(engine.store, user, False)["item_id"].astype(str))
     assert seen_items == history - set(cited)
-    vec = serving.item_vecs[serving.item_index[rec.item_id]]
-    assert cf["without_cited"] == pytest.approx(float(fuse(after.u_long, after.u_short, 0.5) @ vec), abs=1e-4)
+    row = serving.item_index[rec.item_id]
+    vec = serving.item_vecs[row]
+    short = float(after.u_short @ vec)  # the short side's score includes the links from the newest items
+    if serving.links is not None and after.link_weights is not None:
+        short += float(link_contrib(serving.links, after.slots, after.link_weights, row).sum())
+    assert cf["without_cited"] == pytest.approx(fuse(float(after.u_long @ vec), short, 0.5), abs=1e-4)
     assert cf["score"] == pytest.approx(rec.score - rec.interest_part, abs=1e-3)  # the list's own score
 
 

@@ -59,3 +59,19 @@ def test_no_recommendation_cites_an_item_its_user_rated_low(built_engine) -> Non
                 cited += 1
                 cited_low += ev.item_id in low_items
     assert cited > 0 and cited_low == 0
+
+
+def test_one_users_ratings_are_read_on_the_catalogues_scale(built_engine) -> None:  # noqa: ANN001
+    """A user whose only ratings are 1 star is not on a 1-point scale where 1 is the top: the
+    serving model reads every user's ratings on the catalogue's scale, and so do the facts an
+    explanation may state."""
+    import pandas as pd
+
+    from recsys_core.explain.facts import engagement
+
+    events = pd.DataFrame({"user_id": ["u", "u"], "item_id": ["a", "b"], "event_type": ["rating", "rating"],
+                           "occurred_at": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True), "value": [1.0, 1.0]})
+    assert low_ratings(events).tolist() == [False, False]  # read alone, 1 would be the top of its scale
+    assert low_ratings(events, scale_top=5.0).tolist() == [True, True]
+    assert set(engagement(events, 5.0).values()) == {"rated"}
+    assert built_engine.serving().rating_scale_top == 5.0

@@ -53,6 +53,10 @@ def test_each_report_kind_is_one_offline_page(built_engine, kind: str, needs: st
 
 
 def test_report_refuses_what_it_cannot_make(built_engine) -> None:
+    with pytest.raises(InvalidArgumentError, match="needs a segment name"):
+        built_engine.report("segment")
+    with pytest.raises(InvalidArgumentError, match="no segment named 'ghosts'"):
+        built_engine.report("segment", segment="ghosts")
     with pytest.raises(InvalidArgumentError, match="no 'pdf' report"):
         built_engine.report("pdf")
     with pytest.raises(InvalidArgumentError, match="needs a user id"):
