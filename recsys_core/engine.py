@@ -21,8 +21,7 @@ import pandas as pd
 from recsys_core.caching import StampedLRU
 from recsys_core.compare import compare_lists, summarise_list
 from recsys_core.config import ExplainConfig, RecsysConfig
-from recsys_core.data import browse, builds, importers, live_events, presets, sample_model
-from recsys_core.data import segments as saved
+from recsys_core.data import browse, builds, importers, live_events, sample_model
 from recsys_core.data.browse import Overview, PreviewTable
 from recsys_core.data.builds import BuildInfo
 from recsys_core.data.frames import (
@@ -36,6 +35,7 @@ from recsys_core.data.frames import (
     user_fingerprint,
 )
 from recsys_core.data.importers import ImportPlan, ImportReport, Progress
+from recsys_core.data.named import delete_named, load_named, save_named
 from recsys_core.data.sample import load_sample
 from recsys_core.data.store import Store, StoreInfo
 from recsys_core.embeddings.base import Embedder
@@ -454,14 +454,14 @@ class RecsysEngine:
 
     def save_preset(self, name: str, settings: dict[str, object]) -> None:
         """Store lab settings under a name (replacing one of the same name)."""
-        presets.save_preset(self.store, _clean_name(name, "a preset name"), settings)
+        save_named(self.store, "presets", _clean_name(name, "a preset name"), settings)
 
     def presets(self) -> dict[str, dict[str, object]]:
         """Saved lab settings by name, oldest first."""
-        return presets.load_presets(self.store)
+        return load_named(self.store, "presets")  # type: ignore[no-any-return]
 
     def delete_preset(self, name: str) -> None:
-        presets.delete_preset(self.store, name)
+        delete_named(self.store, "presets", name)
 
     # ------------------------------------------------------------------ population
     def _population_cached(self, key: tuple[object, ...], make):  # type: ignore[no-untyped-def]
@@ -585,7 +585,7 @@ class RecsysEngine:
     def _rules(self, segment: str | SegmentRules) -> SegmentRules:
         if isinstance(segment, SegmentRules):
             return segment
-        found = saved.load_segments(self.store)
+        found = load_named(self.store, "segments")
         if segment not in found:
             raise InvalidArgumentError(f"no segment named {segment!r}" + (
                 f": saved ones are {', '.join(map(repr, found))}" if found else ": none is saved yet"))
@@ -606,14 +606,14 @@ class RecsysEngine:
     def save_segment(self, name: str, rules: SegmentRules) -> None:
         """Store rules under a name (replacing one of the same name) after checking they read."""
         self.segment_members(rules)  # an unknown interest label is refused before anything is stored
-        saved.save_segment(self.store, _clean_name(name, "a segment name"), rules.to_json())
+        save_named(self.store, "segments", _clean_name(name, "a segment name"), rules.to_json())
 
     def segments(self) -> dict[str, SegmentRules]:
         """Saved segments by name, oldest first."""
-        return {n: SegmentRules.from_json(r) for n, r in saved.load_segments(self.store).items()}
+        return {n: SegmentRules.from_json(r) for n, r in load_named(self.store, "segments").items()}
 
     def delete_segment(self, name: str) -> None:
-        saved.delete_segment(self.store, name)
+        delete_named(self.store, "segments", name)
 
     def compare_segments(self, a: str | SegmentRules, b: str | SegmentRules, level: str = "fine",
                          run_id: int | None = None) -> tuple[pd.DataFrame, int, int]:
@@ -657,14 +657,14 @@ class RecsysEngine:
         """Store a policy under a name after checking that its segments exist."""
         for segment, _ in policy.rules:
             self._rules(segment)
-        saved.save_policy(self.store, _clean_name(name, "a policy name"), policy.to_json())
+        save_named(self.store, "fusion_policies", _clean_name(name, "a policy name"), policy.to_json())
 
     def policies(self) -> dict[str, FusionPolicy]:
         """Saved fusion policies by name, oldest first."""
-        return {n: FusionPolicy.from_json(r) for n, r in saved.load_policies(self.store).items()}
+        return {n: FusionPolicy.from_json(r) for n, r in load_named(self.store, "fusion_policies").items()}
 
     def delete_policy(self, name: str) -> None:
-        saved.delete_policy(self.store, name)
+        delete_named(self.store, "fusion_policies", name)
 
     def _policy(self, policy: str | FusionPolicy) -> FusionPolicy:
         if isinstance(policy, FusionPolicy):
@@ -688,24 +688,13 @@ class RecsysEngine:
         """A policy judged on an evaluation run's test users: its NDCG@10 against the learned
         gate and against the single best fixed weight, each with the run's paired bootstrap,
         and per rule: users, weight, NDCG@10 under the policy and under the learned gate."""
-        from recsys_core.evaluation.significance import compare_models
+        from recsys_core.population.policies import judge
 
         run_id = self._run_id(run_id)
         pol = self._policy(policy)
         wide, _ = runs.load_run_users(self.store, run_id)
         weights = self.policy_weights(pol, run_id).set_index("user_id").reindex(wide.index)
-        alpha = weights["alpha"].to_numpy(np.float64)
-        scores = policy_scores(wide, alpha)
-        sweep = [c for c in wide.columns if c.startswith("alpha=")]
-        best = max(sweep, key=lambda c: float(wide[c].mean()))
-        long = pd.concat([
-            pd.DataFrame({"model": "policy", "user_id": wide.index, "ndcg_10": scores}),
-            pd.DataFrame({"model": "learned gate", "user_id": wide.index, "ndcg_10": wide["learned_gate"].to_numpy()}),
-            pd.DataFrame({"model": f"best fixed weight ({best[6:]})", "user_id": wide.index,
-                          "ndcg_10": wide[best].to_numpy()}),
-        ])
-        ecfg = self.config.evaluation
-        versus = compare_models(long, "policy", samples=ecfg.bootstrap_samples, confidence=ecfg.confidence)
+        scores = policy_scores(wide, weights["alpha"].to_numpy(np.float64))
         which = weights["segment"].fillna("").to_numpy()
         rows = []
         for segment, weight in [*pol.rules, ("", None)]:
@@ -714,10 +703,9 @@ class RecsysEngine:
                          "users": int(sel.sum()),
                          "policy": float(scores[sel].mean()) if sel.any() else float("nan"),
                          "learned gate": float(wide["learned_gate"].to_numpy()[sel].mean()) if sel.any() else float("nan")})
-        return {"run_id": run_id, "policy": pol.describe(), "n_users": len(wide), "ndcg_10": float(scores.mean()),
-                "learned_gate": float(wide["learned_gate"].mean()), "best_fixed": best, "best_fixed_ndcg_10":
-                float(wide[best].mean()), "versus": versus, "rules": pd.DataFrame(rows),
-                "confidence": ecfg.confidence}
+        ecfg = self.config.evaluation
+        return {"run_id": run_id, "policy": pol.describe(), "rules": pd.DataFrame(rows),
+                **judge(wide, scores, ecfg.bootstrap_samples, ecfg.confidence)}
 
     def suggest_policy(self, segments: list[str], run_id: int | None = None) -> dict[str, object]:
         """Each segment's best weight on an evaluation run (a policy to save), judged honestly:
@@ -725,8 +713,7 @@ class RecsysEngine:
         the test users' weights on the other half (see :func:`population.policies.cross_fitted_scores`)."""
         import zlib
 
-        from recsys_core.evaluation.significance import compare_models
-        from recsys_core.population.policies import best_weights, cross_fitted_scores
+        from recsys_core.population.policies import best_weights, cross_fitted_scores, judge
 
         if not segments:
             raise InvalidArgumentError("name at least one segment")
@@ -735,20 +722,9 @@ class RecsysEngine:
         membership = {seg: wide.index.isin(set(self.segment_members(seg, run_id)["user_id"])) for seg in segments}
         fold = np.array([zlib.crc32(str(u).encode()) % 2 for u in wide.index], dtype=np.int64)
         scores, per_fold = cross_fitted_scores(wide, segments, membership, fold)
-        sweep = [c for c in wide.columns if c.startswith("alpha=")]
-        best = max(sweep, key=lambda c: float(wide[c].mean()))
-        long = pd.concat([
-            pd.DataFrame({"model": "policy", "user_id": wide.index, "ndcg_10": scores}),
-            pd.DataFrame({"model": "learned gate", "user_id": wide.index, "ndcg_10": wide["learned_gate"].to_numpy()}),
-            pd.DataFrame({"model": f"best fixed weight ({best[6:]})", "user_id": wide.index,
-                          "ndcg_10": wide[best].to_numpy()}),
-        ])
         ecfg = self.config.evaluation
-        policy = best_weights(wide, segments, membership, np.ones(len(wide), dtype=bool))
-        return {"run_id": run_id, "policy": policy, "folds": per_fold, "n_users": len(wide),
-                "ndcg_10": float(np.mean(scores)), "learned_gate": float(wide["learned_gate"].mean()),
-                "best_fixed": best, "best_fixed_ndcg_10": float(wide[best].mean()), "confidence": ecfg.confidence,
-                "versus": compare_models(long, "policy", samples=ecfg.bootstrap_samples, confidence=ecfg.confidence)}
+        return {"run_id": run_id, "policy": best_weights(wide, segments, membership, np.ones(len(wide), dtype=bool)),
+                "folds": per_fold, **judge(wide, scores, ecfg.bootstrap_samples, ecfg.confidence)}
 
     def policy_alpha(self, policy: str | FusionPolicy, user_id: str) -> tuple[float | None, str]:
         """The weight a policy gives one user now (None: learned) and the segment that set it."""

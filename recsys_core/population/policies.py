@@ -143,3 +143,21 @@ def cross_fitted_scores(wide: pd.DataFrame, segments: list[str], membership: dic
         scores[mine] = policy_scores(wide, alpha)[mine]
         chosen.append(policy)
     return scores, chosen
+
+
+def judge(wide: pd.DataFrame, scores: npt.NDArray[np.float64], samples: int, confidence: float) -> dict[str, object]:
+    """Policy scores against the learned gate and the single best fixed weight of the run, per
+    user with the paired bootstrap (policy minus each): the figures every policy verdict shows."""
+    from recsys_core.evaluation.significance import compare_models
+
+    sweep = [c for c in wide.columns if c.startswith("alpha=")]
+    best = max(sweep, key=lambda c: float(wide[c].mean()))
+    long = pd.concat([
+        pd.DataFrame({"model": "policy", "user_id": wide.index, "ndcg_10": scores}),
+        pd.DataFrame({"model": "learned gate", "user_id": wide.index, "ndcg_10": wide["learned_gate"].to_numpy()}),
+        pd.DataFrame({"model": f"best fixed weight ({best[6:]})", "user_id": wide.index,
+                      "ndcg_10": wide[best].to_numpy()}),
+    ])
+    return {"n_users": len(wide), "ndcg_10": float(np.mean(scores)), "learned_gate": float(wide["learned_gate"].mean()),
+            "best_fixed": best, "best_fixed_ndcg_10": float(wide[best].mean()), "confidence": confidence,
+            "versus": compare_models(long, "policy", samples=samples, confidence=confidence)}
