@@ -358,7 +358,10 @@ if eng.evaluation_runs().empty:
     st.info("Run an evaluation (Evaluation page) to judge a policy.")
     st.stop()
 r1, r2 = st.columns([2, 3], vertical_alignment="bottom")
+no_names: list[str] = []
+seed_widget("pol.suggest_for", "suggest", lambda v: [n for n in v.split(",") if n in names], no_names)
 suggest_for = r1.multiselect("Suggest weights for these segments (in order)", names, key="pol.suggest_for")
+set_params(suggest=",".join(suggest_for) or None)
 if suggest_for and r2.button("Suggest from the newest evaluation", key="pol.suggest"):
     try:
         found = eng.suggest_policy(suggest_for)
@@ -382,5 +385,8 @@ if policies:
     set_params(policy=pick)
     try:
         _show_policy_result(eng.evaluate_policy(pick), f"Policy {pick}: {policies[pick].describe()}.")
+        st.caption("Judged on the same test users whose results picked the weights (as a saved suggestion was), "
+                   "a policy looks better than it is: the suggestion's own figures above pick each half's weights "
+                   "on the other half.")
     except RecsysError as exc:
         st.error(str(exc))
