@@ -322,6 +322,9 @@ if saved:
         runs = eng.evaluation_runs()
         if runs.empty:
             right.info("Run an evaluation (Evaluation page) to see each segment's metric against the weight.")
+        elif int(runs["data_version"].iloc[0]) != eng.data_version():
+            right.info("The newest evaluation was made on older data: run a new one (Evaluation page) to see each "
+                       "segment's metric against the weight.")
         else:
             ca, cb = eng.segment_curve(seg_a), eng.segment_curve(seg_b)
             curve = pd.DataFrame({"alpha": ca["alpha"], f"{seg_a} ({ca.attrs['n_segment']})": ca["segment"],
@@ -354,8 +357,13 @@ set_params(prules=st.session_state["pol.rules"] or None)
 if (said := st.session_state.pop("pol.said", None)) is not None:
     (st.success if said[0] else st.error)(said[1])
 policies = eng.policies()
-if eng.evaluation_runs().empty:
+listed_runs = eng.evaluation_runs()
+if listed_runs.empty:
     st.info("Run an evaluation (Evaluation page) to judge a policy.")
+    st.stop()
+if int(listed_runs["data_version"].iloc[0]) != eng.data_version():
+    st.info("The newest evaluation was made on older data (events came in since): run a new one (Evaluation page) "
+            "to judge a policy on what the segments hold now.")
     st.stop()
 r1, r2 = st.columns([2, 3], vertical_alignment="bottom")
 no_names: list[str] = []
