@@ -623,8 +623,8 @@ def cmd_policy(args: argparse.Namespace, config: RecsysConfig) -> int:
             result = engine.evaluate_policy(args.name, args.run)
             _print_policy_result(result, args.json, f"Policy {args.name!r}: {result['policy']}")
         elif args.action == "suggest":
-            segments = [args.name, *(args.rules.split(",") if args.rules else [])]
-            result = engine.suggest_policy([s.strip() for s in segments if s.strip()], args.run)
+            segments = [s.strip() for part in (args.name, args.rules) for s in part.split(",") if s.strip()]
+            result = engine.suggest_policy(segments, args.run)
             _print_policy_result(result, args.json, f"Suggested: {result['policy'].describe()} (each segment's best "
                                  "weight on the run). The figures pick each half of the test users' weights on the "
                                  "other half, so they do not flatter it.")

@@ -280,7 +280,9 @@ with st.expander("Define a segment", expanded=not saved):
     c2.slider("Keep the closest", 0.05, 1.0, key="seg.text_share", step=0.05, format="%.2f")
     rules = _draft_rules()
     set_params(seg=None if rules is None or rules.describe() == "everyone" else rules.to_json())
-    if rules is not None:
+    if rules is None:
+        st.warning(f"These rules do not read: {st.session_state.get('seg.problem', '')}.")
+    else:
         try:
             count = len(eng.segment_members(rules))
             st.markdown(f"**{md(rules.describe())}**: {count:,} users now.")

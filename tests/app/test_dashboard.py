@@ -268,6 +268,9 @@ def test_trends_page_keeps_its_controls_in_the_link_and_opens_a_mover(built_app:
 
 def test_segments_and_a_fusion_policy_from_the_trends_page(built_app: Path) -> None:
     at = _app("views/07_trends.py")
+    at.number_input(key="seg.min_items").set_value(5)
+    at.number_input(key="seg.max_items").set_value(2).run()
+    assert any("do not read" in w.value and "above max_items" in w.value for w in at.warning)
     for name, low, high in (("light", None, 10), ("heavy", 11, None)):
         at.number_input(key="seg.min_items").set_value(low)
         at.number_input(key="seg.max_items").set_value(high).run()

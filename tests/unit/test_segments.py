@@ -163,8 +163,54 @@ def test_engine_keeps_segments_and_policies_and_serves_a_policy(built_engine) ->
             engine.recommend(u_light, alpha=0.5, policy="fixed-light")
         with pytest.raises(InvalidArgumentError, match="no policy named 'nope'"):
             engine.recommend(u_light, policy="nope")
+        # a description keeps the closest share of users by their texts
+        feats = engine.user_features()
+        texty = engine.segment_members(SegmentRules(text="outdoor gear for hiking", text_share=0.25))
+        assert abs(len(texty) - 0.25 * len(feats)) <= 2
     finally:
         for name in list(engine.policies()):
             engine.delete_policy(name)
         for name in list(engine.segments()):
             engine.delete_segment(name)
+
+
+def test_segments_and_policies_on_the_command_line(built_engine, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from recsys_core.cli import main
+
+    monkeypatch.setenv("RECSYS_EMBEDDING_MODEL", "hashing-64")
+    listed = built_engine.evaluation_runs()
+    if listed.empty or int(listed["data_version"].iloc[0]) != built_engine.data_version():
+        built_engine.evaluate()
+    median = int(built_engine.user_features()["n_items"].median())
+    db = str(built_engine.config.db_path)
+    built_engine.close()
+    try:
+        assert main(["--db", db, "segments", "save", "light", "--max-items", str(median)]) == 0
+        assert main(["--db", db, "segments", "save", "heavy", "--rules", json.dumps({"min_items": median + 1})]) == 0
+        assert "Saved segment 'heavy'" in capsys.readouterr().out
+        assert main(["--db", db, "segments", "save", "typo", "--rules", '{"max_itmes": 3}']) == 1
+        assert "unknown segment rule" in capsys.readouterr().err
+        assert main(["--db", db, "segments", "list", "--json"]) == 0
+        assert set(json.loads(capsys.readouterr().out)) == {"light", "heavy"}
+        assert main(["--db", db, "segments", "compare", "light", "heavy", "--level", "theme", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["n_a"] > 0 and out["n_b"] > 0 and out["mix"]
+        assert main(["--db", db, "segments", "curve", "light"]) == 0
+        assert "learned gate:" in capsys.readouterr().out
+        assert main(["--db", db, "policy", "suggest", "light,heavy", "--save", "lh", "--json"]) == 0
+        suggested = json.loads(capsys.readouterr().out.split("\nSaved as")[0])
+        assert {v["model"] for v in suggested["versus"]} >= {"learned gate"}
+        assert main(["--db", db, "policy", "evaluate", "lh"]) == 0
+        assert "Policy minus each" in capsys.readouterr().out
+        assert main(["--db", db, "policy", "save", "bad", "light=9"]) == 1
+        assert "between 0 and 1" in capsys.readouterr().err
+        assert main(["--db", db, "recommend", "--all-users", "--policy", "lh", "--n", "2", "--format", "csv"]) == 0
+        assert main(["--db", db, "recommend", "--user", "x", "--policy", "lh", "--alpha", "0.5"]) == 1
+        assert "not both" in capsys.readouterr().err
+    finally:
+        built_engine.open()
+        for name in list(built_engine.policies()):
+            built_engine.delete_policy(name)
+        for name in list(built_engine.segments()):
+            built_engine.delete_segment(name)
