@@ -162,7 +162,7 @@ def evaluation_report(engine: RecsysEngine, run_id: int | None = None) -> str:
     sections = [head]
     if len(versus):
         shown = versus.copy()
-        shown["model"] = shown["model"].map(lambda m: MODEL_NAMES.get(m, m))
+        shown["model"] = shown["model"].map(lambda m: MODEL_NAMES.get(m, m.replace("alpha=", "fixed weight ")))
         sections.append(Section("The learned gate against each model").text(
             f"NDCG@10 of the learned gate minus the model's, with a {engine.config.evaluation.confidence:.0%} paired "
             "bootstrap interval over the test users; a tie means the interval covers zero.").table(shown, "{:+.4f}"))
