@@ -8,6 +8,7 @@ print the result. Errors the engine raises on purpose are printed as one readabl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -506,10 +507,15 @@ def cmd_report(args: argparse.Namespace, config: RecsysConfig) -> int:
                              segment=args.segment, other=args.against)
     finally:
         engine.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)  # a reader never sees half a file
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(out)  # a reader never sees half a file
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # nothing half-written is left behind
+            tmp.unlink(missing_ok=True)
+        raise RecsysError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"Wrote {out} ({len(page.encode()) / 1e6:.1f} MB, self-contained: open it in a browser, no network needed).")
     return 0
 
@@ -543,8 +549,9 @@ def cmd_segments(args: argparse.Namespace, config: RecsysConfig) -> int:
             engine.save_segment(args.name, rules)
             print(f"Saved segment {args.name!r}: {rules.describe()} ({len(engine.segment_members(args.name)):,} users now).")
         elif args.action == "delete":
-            engine.delete_segment(args.name)
-            print(f"Deleted segment {args.name!r} (if it existed).")
+            if not engine.delete_segment(args.name):
+                raise RecsysError(f"no segment named {args.name!r}: nothing deleted")
+            print(f"Deleted segment {args.name!r}.")
         elif args.action == "members":
             found = engine.segment_members(args.name, args.run)
             shown = found[["user_id", "n_items", "idle_days", "weight"]]
@@ -617,8 +624,9 @@ def cmd_policy(args: argparse.Namespace, config: RecsysConfig) -> int:
             engine.save_policy(args.name, pol)
             print(f"Saved policy {args.name!r}: {pol.describe()}.")
         elif args.action == "delete":
-            engine.delete_policy(args.name)
-            print(f"Deleted policy {args.name!r} (if it existed).")
+            if not engine.delete_policy(args.name):
+                raise RecsysError(f"no policy named {args.name!r}: nothing deleted")
+            print(f"Deleted policy {args.name!r}.")
         elif args.action == "evaluate":
             result = engine.evaluate_policy(args.name, args.run)
             _print_policy_result(result, args.json, f"Policy {args.name!r}: {result['policy']}")

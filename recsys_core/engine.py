@@ -91,7 +91,7 @@ class RecsysEngine:
         self._serving_versions: tuple[object, ...] = ()
         self._states: StampedLRU[tuple[object, ...], UserState] = StampedLRU(4096)
         self._interests: StampedLRU[tuple[int, str], InterestMatch] = StampedLRU(256)
-        self._population: StampedLRU[tuple[object, ...], object] = StampedLRU(32)
+        self._population: StampedLRU[tuple[object, ...], object] = StampedLRU(128)
         self._lock = threading.RLock()
         self._explanations: Explanations | None = None
 
@@ -476,10 +476,9 @@ class RecsysEngine:
         serving = self.serving()
 
         def make() -> InterestHistory:
-            labels = {**{("fine", k): v for k, v in serving.fine_labels.items()},
-                      **{("theme", k): v for k, v in serving.theme_labels.items()}}
             return interest_history(load_events(self.store), serving.item_index, serving.fine_of_item,
-                                    serving.theme_of_fine, labels, serving.config.session_gap_minutes / 1440.0)
+                                    serving.theme_of_fine, self._labels(serving),
+                                    serving.config.session_gap_minutes / 1440.0)
 
         return self._population_cached(("history",), make)  # type: ignore[no-any-return]
 
@@ -599,9 +598,14 @@ class RecsysEngine:
                 and feats["weight"].isna().all()):
             raise InvalidArgumentError(f"evaluation run {run_id} was stored before each user's learned weight was "
                                        "kept, so a segment on the weight cannot be read from it: run a new evaluation")
-        scores = self._text_scores(rules.text, feats, run_id) if rules.text.strip() else None
-        keep = members(feats, rules, self._labels(self.serving()), scores)
-        return feats[keep].reset_index(drop=True)
+
+        def make() -> pd.DataFrame:
+            scores = self._text_scores(rules.text, feats, run_id) if rules.text.strip() else None
+            keep = members(feats, rules, self._labels(self.serving()), scores)
+            return feats[keep].reset_index(drop=True)
+
+        # cached by the rules themselves: a page rerun or a re-saved segment of the same rules reads it back
+        return self._population_cached(("members", rules.to_json(), run_id), make)  # type: ignore[no-any-return]
 
     def save_segment(self, name: str, rules: SegmentRules) -> None:
         """Store rules under a name (replacing one of the same name) after checking they read."""
@@ -612,14 +616,28 @@ class RecsysEngine:
         """Saved segments by name, oldest first."""
         return {n: SegmentRules.from_json(r) for n, r in load_named(self.store, "segments").items()}
 
-    def delete_segment(self, name: str) -> None:
-        delete_named(self.store, "segments", name)
+    def delete_segment(self, name: str) -> bool:
+        """Delete a saved segment; False when there was none of that name.
+
+        Raises:
+            InvalidArgumentError: A saved policy uses it (delete or change the policy first).
+        """
+        users = [p for p, pol in self.policies().items() if name in {seg for seg, _ in pol.rules}]
+        if users:
+            raise InvalidArgumentError(f"segment {name!r} is used by the policy {', '.join(map(repr, users))}: "
+                                       "delete or change the policy first")
+        return delete_named(self.store, "segments", name)
 
     def compare_segments(self, a: str | SegmentRules, b: str | SegmentRules, level: str = "fine",
                          run_id: int | None = None) -> tuple[pd.DataFrame, int, int]:
         """Two segments' interest mixes side by side (see :func:`population.segments.compare_mixes`)
         and their sizes."""
         check_level(level)
+        key = ("compare", self._rules(a).to_json(), self._rules(b).to_json(), level, run_id)
+        return self._population_cached(key, lambda: self._compare_segments(a, b, level, run_id))  # type: ignore[no-any-return]
+
+    def _compare_segments(self, a: str | SegmentRules, b: str | SegmentRules, level: str,
+                          run_id: int | None) -> tuple[pd.DataFrame, int, int]:
         feats = self.user_features(run_id)
         labels = {node: label for (lev, node), label in self._labels(self.serving()).items() if lev == level}
         in_a = feats["user_id"].isin(set(self.segment_members(a, run_id)["user_id"])).to_numpy()
@@ -641,6 +659,10 @@ class RecsysEngine:
         from an evaluation run's per-user results; columns alpha, segment, everyone, and the
         learned gate's figure for each as attrs ``learned_segment`` / ``learned_everyone``."""
         run_id = self._run_id(run_id)
+        key = ("curve", self._rules(segment).to_json(), run_id)
+        return self._population_cached(key, lambda: self._segment_curve(segment, run_id))  # type: ignore[no-any-return]
+
+    def _segment_curve(self, segment: str | SegmentRules, run_id: int) -> pd.DataFrame:
         wide, _ = runs.load_run_users(self.store, run_id)
         inside = wide.index.isin(set(self.segment_members(segment, run_id)["user_id"]))
         grid = sorted((float(c.split("=")[1]), c) for c in wide.columns if c.startswith("alpha="))
@@ -663,8 +685,9 @@ class RecsysEngine:
         """Saved fusion policies by name, oldest first."""
         return {n: FusionPolicy.from_json(r) for n, r in load_named(self.store, "fusion_policies").items()}
 
-    def delete_policy(self, name: str) -> None:
-        delete_named(self.store, "fusion_policies", name)
+    def delete_policy(self, name: str) -> bool:
+        """Delete a saved policy; False when there was none of that name."""
+        return delete_named(self.store, "fusion_policies", name)
 
     def _policy(self, policy: str | FusionPolicy) -> FusionPolicy:
         if isinstance(policy, FusionPolicy):
@@ -678,6 +701,14 @@ class RecsysEngine:
     def policy_weights(self, policy: str | FusionPolicy, run_id: int | None = None) -> pd.DataFrame:
         """Each user's weight under a policy (NaN: the learned one) and the segment that set it."""
         pol = self._policy(policy)
+        key = ("policy_weights", self._policy_key(pol), run_id)
+        return self._population_cached(key, lambda: self._policy_weights(pol, run_id))  # type: ignore[no-any-return]
+
+    def _policy_key(self, pol: FusionPolicy) -> str:
+        """A policy with the rules of its segments as they stand: what its results depend on."""
+        return pol.to_json() + "|" + "|".join(self._rules(seg).to_json() for seg, _ in pol.rules)
+
+    def _policy_weights(self, pol: FusionPolicy, run_id: int | None) -> pd.DataFrame:
         feats = self.user_features(run_id)
         membership = {seg: feats["user_id"].isin(set(self.segment_members(seg, run_id)["user_id"])).to_numpy()
                       for seg, _ in pol.rules}
@@ -688,10 +719,14 @@ class RecsysEngine:
         """A policy judged on an evaluation run's test users: its NDCG@10 against the learned
         gate and against the single best fixed weight, each with the run's paired bootstrap,
         and per rule: users, weight, NDCG@10 under the policy and under the learned gate."""
-        from recsys_core.population.policies import judge
-
         run_id = self._run_id(run_id)
         pol = self._policy(policy)
+        key = ("policy_verdict", self._policy_key(pol), run_id)
+        return self._population_cached(key, lambda: self._evaluate_policy(pol, run_id))  # type: ignore[no-any-return]
+
+    def _evaluate_policy(self, pol: FusionPolicy, run_id: int) -> dict[str, object]:
+        from recsys_core.population.policies import judge
+
         wide, _ = runs.load_run_users(self.store, run_id)
         weights = self.policy_weights(pol, run_id).set_index("user_id").reindex(wide.index)
         scores = policy_scores(wide, weights["alpha"].to_numpy(np.float64))

@@ -86,6 +86,14 @@ def _save_segment() -> None:
         st.session_state["seg.said"] = (False, str(exc))
 
 
+def _delete_segment(name: str) -> None:
+    try:
+        eng.delete_segment(name)
+        st.session_state["seg.said"] = (True, f"Deleted segment '{name}'.")
+    except RecsysError as exc:
+        st.session_state["seg.said"] = (False, str(exc))
+
+
 def _save_policy() -> None:
     name = str(st.session_state.get("pol.name", "")).strip()
     try:
@@ -308,7 +316,7 @@ if saved:
     p1, p2, p3 = st.columns([2, 2, 1], vertical_alignment="bottom")
     seg_a = p1.selectbox("Compare", names, key="seg.a")
     seg_b = p2.selectbox("with", names, key="seg.b")
-    p3.button("Delete the first", on_click=eng.delete_segment, args=(seg_a,), key="seg.delete")
+    p3.button("Delete the first", on_click=_delete_segment, args=(seg_a,), key="seg.delete")
     st.download_button("Download the comparison as a report (HTML)", key="seg.report", on_click="ignore",
                        data=lambda: eng.report("segment", segment=seg_a, other=seg_b, level=level),
                        file_name=f"segment-{re.sub(r'[^A-Za-z0-9._-]+', '_', seg_a)}.html", mime="text/html",

@@ -32,7 +32,10 @@ def load_named(store: Store, table: str) -> dict[str, Any]:
     return {str(n): json.loads(v) for n, v in rows}
 
 
-def delete_named(store: Store, table: str, name: str) -> None:
+def delete_named(store: Store, table: str, name: str) -> bool:
+    """Delete the row named ``name``; False when there was none."""
     _column(table)
     with store.transaction() as cur:
+        found = cur.execute(f"SELECT count(*) FROM {table} WHERE name = ?", [name]).fetchone()
         cur.execute(f"DELETE FROM {table} WHERE name = ?", [name])
+    return bool(found and found[0])

@@ -47,11 +47,19 @@ class FusionPolicy:
 
     @classmethod
     def from_json(cls, text: str | list[dict[str, object]]) -> FusionPolicy:
-        data = json.loads(text) if isinstance(text, str) else text
+        try:
+            data = json.loads(text) if isinstance(text, str) else text
+        except ValueError as exc:
+            raise InvalidArgumentError(f"the policy is not JSON: {exc}") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) and "segment" in r for r in data):
             raise InvalidArgumentError('a policy is a JSON list of {"segment": NAME, "alpha": WEIGHT or null}')
-        return cls(tuple((str(r["segment"]), None if r.get("alpha") is None else float(r["alpha"]))  # type: ignore[arg-type]
-                         for r in data))
+        rules = []
+        for r in data:
+            alpha = r.get("alpha")
+            if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, int | float)):
+                raise InvalidArgumentError(f"the weight for {r['segment']!r} must be a number or null, got {alpha!r}")
+            rules.append((str(r["segment"]), None if alpha is None else float(alpha)))
+        return cls(tuple(rules))
 
     @classmethod
     def parse(cls, text: str) -> FusionPolicy:

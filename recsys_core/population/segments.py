@@ -66,19 +66,39 @@ class SegmentRules:
 
     @classmethod
     def from_json(cls, text: str | dict[str, object]) -> SegmentRules:
-        """Rules from JSON (unknown keys refused, so a typo is not a silent no-op)."""
-        data = json.loads(text) if isinstance(text, str) else dict(text)
+        """Rules from JSON, each value checked for its type (unknown keys refused, so a typo is
+        not a silent no-op).
+
+        Raises:
+            InvalidArgumentError: Not JSON, not an object, an unknown key or a value of the wrong kind.
+        """
+        try:
+            data = json.loads(text) if isinstance(text, str) else dict(text)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"segment rules are not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise InvalidArgumentError("segment rules must be a JSON object")
         known = {f.name for f in fields(cls)}
         if unknown := sorted(set(data) - known):
             raise InvalidArgumentError(f"unknown segment rule(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        for name, value in data.items():
+            if value is None:
+                continue
+            if name in ("min_items", "max_items"):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif name == "interests":
+                ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+            elif name in ("hold", "text"):
+                ok = isinstance(value, str)
+            else:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok:
+                want = {"min_items": "a whole number", "max_items": "a whole number", "interests": "a list of labels",
+                        "hold": "a word", "text": "a text"}.get(name, "a number")
+                raise InvalidArgumentError(f"segment rule {name} must be {want}, got {value!r}")
         if "interests" in data:
-            data["interests"] = tuple(str(x) for x in data["interests"])  # type: ignore[attr-defined]
-        try:
-            return cls(**data)  # type: ignore[arg-type]
-        except TypeError as exc:
-            raise InvalidArgumentError(f"bad segment rules: {exc}") from None
+            data["interests"] = tuple(data["interests"])  # type: ignore[arg-type]
+        return cls(**data)  # type: ignore[arg-type]
 
     def describe(self) -> str:
         """The rules in words."""

@@ -85,6 +85,10 @@ def test_command_line_writes_the_report_file(built_engine, tmp_path: Path, monke
         assert "needs --user" in capsys.readouterr().err
         assert main(["--db", db, "report", "trends", "--out", str(tmp_path)]) == 1
         assert "is a folder" in capsys.readouterr().err
+        blocker = tmp_path / "a-file"
+        blocker.write_text("x")
+        assert main(["--db", db, "report", "trends", "--out", str(blocker / "sub" / "t.html")]) == 1
+        assert "cannot write" in capsys.readouterr().err
         assert main(["--db", db, "report", "user", "--user", "NO-SUCH", "--out", str(tmp_path / "n.html")]) == 1
         assert not (tmp_path / "n.html").exists()
     finally:

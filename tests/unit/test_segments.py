@@ -68,6 +68,25 @@ def test_rules_survive_json_and_a_typo_is_not_silently_ignored() -> None:
         SegmentRules.from_json('{"max_itmes": 3}')
 
 
+@pytest.mark.parametrize(("text", "says"), [
+    ("{bad", "not JSON"), ('{"max_items": "a"}', "max_items must be a whole number"),
+    ('{"interests": "Console"}', "interests must be a list of labels"), ('{"min_weight": true}', "must be a number"),
+    ('{"hold": 3}', "hold must be a word"), ("[]", "must be a JSON object"),
+])
+def test_rules_from_json_refuse_values_of_the_wrong_kind(text: str, says: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=re.escape(says)):
+        SegmentRules.from_json(text)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[{bad", "not JSON"), ('[{"segment": "a", "alpha": "high"}]', "must be a number or null"),
+    ('{"segment": "a"}', "JSON list"),
+])
+def test_policies_from_json_refuse_what_does_not_read(text: str, says: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=re.escape(says)):
+        FusionPolicy.from_json(text)
+
+
 def test_mixes_compare_shares_so_a_busier_segment_is_not_into_everything() -> None:
     # a: 100 users who each touched interest 0 only; b: 100 users who touched 0 and 1
     a = np.zeros((100, 2))
@@ -137,12 +156,19 @@ def test_engine_keeps_segments_and_policies_and_serves_a_policy(built_engine) ->
         assert "nothing" not in engine.segments()
         mix, n_a, n_b = engine.compare_segments("light", "heavy", "theme")
         assert (n_a, n_b) == (len(light), len(heavy)) and mix["share_a"].sum() == pytest.approx(1.0)
+        assert engine.compare_segments("light", "heavy", "theme")[0] is mix  # a page rerun reads it back
+        engine.save_segment("light", SegmentRules(max_items=median - 1))  # new rules under the same name
+        assert engine.compare_segments("light", "heavy", "theme")[1] < n_a
+        engine.save_segment("light", SegmentRules(max_items=median))
         curve = engine.segment_curve("light")
         assert len(curve) == 11 and curve.attrs["n_segment"] > 0
         page = engine.report("segment", segment="light", other="heavy")
         assert "Segment light" in page and "Interests against heavy" in page and "Plotly.newPlot" in page
 
         engine.save_policy("fixed-light", FusionPolicy.parse("light=0.0,heavy=learned"))
+        with pytest.raises(InvalidArgumentError, match="used by the policy 'fixed-light'"):
+            engine.delete_segment("light")
+        assert "light" in engine.segments() and engine.delete_segment("never-saved") is False
         with pytest.raises(InvalidArgumentError, match="no segment named 'nobody'"):
             engine.save_policy("broken", FusionPolicy.parse("nobody=0.5"))
         result = engine.evaluate_policy("fixed-light")
@@ -208,6 +234,10 @@ def test_segments_and_policies_on_the_command_line(built_engine, monkeypatch: py
         assert main(["--db", db, "recommend", "--all-users", "--policy", "lh", "--n", "2", "--format", "csv"]) == 0
         assert main(["--db", db, "recommend", "--user", "x", "--policy", "lh", "--alpha", "0.5"]) == 1
         assert "not both" in capsys.readouterr().err
+        assert main(["--db", db, "segments", "delete", "nosuch"]) == 1
+        assert "no segment named 'nosuch': nothing deleted" in capsys.readouterr().err
+        assert main(["--db", db, "segments", "delete", "light"]) == 1  # policy lh uses it
+        assert "used by the policy 'lh'" in capsys.readouterr().err
     finally:
         built_engine.open()
         for name in list(built_engine.policies()):
