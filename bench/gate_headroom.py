@@ -49,12 +49,12 @@ def main() -> int:
     users = test.users
     assert np.array_equal(validation.users, users[np.isin(users, validation.users)])
 
-    def grid(seqs, held):  # type: ignore[no-untyped-def]
+    def grid(seqs, held, fitted_links):  # type: ignore[no-untyped-def]
         states = encode_states(fitted.model, cfg.model, seqs, held.users, seqs.lengths()[held.users], held.days)
         ul, us = np.stack([s.u_long for s in states]), np.stack([s.u_short for s in states])
         gate = np.array([s.gate for s in states])
         seen = [seqs.user(int(u))[0] for u in held.users]
-        links = None if fitted.links is None else batch_link_scores(fitted.links, seen, cfg.links,
+        links = None if fitted_links is None else batch_link_scores(fitted_links, seen, cfg.links,
                                                                    cfg.model.max_history)
 
         def ndcg(alpha):  # type: ignore[no-untyped-def]
@@ -65,8 +65,8 @@ def main() -> int:
 
         return np.stack([ndcg(float(a)) for a in ALPHAS], axis=1), ndcg(gate)
 
-    val_grid, _ = grid(before, validation)
-    test_grid, test_gate = grid(history, test)
+    val_grid, _ = grid(before, validation, mv.links_read_from(fitted, cfg, before, len(item_vecs)))
+    test_grid, test_gate = grid(history, test, fitted.links)
     common = np.isin(users, validation.users)
     tg, vg = test_grid[common], val_grid
     best_all = int(vg.mean(axis=0).argmax())

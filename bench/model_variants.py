@@ -67,6 +67,17 @@ def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fi
     return cfg, fitted, item_vecs
 
 
+def links_read_from(fitted: Any, cfg: Any, seqs: Any, n_items: int) -> Any:
+    """The build's links (at the weight validation chose) fitted on ``seqs`` only: scoring a
+    held-out item with links that were fitted on sequences holding it would leak it (the fitted
+    model's own links are refitted on the whole history, validation items included)."""
+    from recsys_core.interests.links import fit_links
+
+    if fitted.links is None:
+        return None
+    return fit_links(seqs, n_items, cfg.links) * float(fitted.fusion["link_weight"])
+
+
 def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any],
         link_fields: dict[str, Any]) -> dict[str, Any]:
     from recsys_core import metrics as M
@@ -100,7 +111,8 @@ def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any]
     v_states = encode_states(fitted.model, cfg.model, train, val.users, train.lengths()[val.users], val.days)
     v_long, v_short = np.stack([s.u_long for s in v_states]), np.stack([s.u_short for s in v_states])
     v_seen = [train.user(int(u))[0] for u in val.users]
-    v_links = None if fitted.links is None else batch_link_scores(fitted.links, v_seen, cfg.links, cfg.model.max_history)
+    train_links = links_read_from(fitted, cfg, train, len(item_vecs))
+    v_links = None if train_links is None else batch_link_scores(train_links, v_seen, cfg.links, cfg.model.max_history)
 
     def val_ndcg(alpha: Any) -> float:
         scores = np.asarray(fused_scores(alpha, v_long, v_short, item_vecs, v_links), np.float64)

@@ -52,10 +52,13 @@ class EmbeddingConfig:
     model: str = "packaged:all-MiniLM-L6-v2"  # or any sentence-transformers folder / cached name
     batch_size: int = 64
     chunk_size: int = 256  # texts per encoder call (sorted by length inside); progress after each
+    backend: str = "torch"  # "torch", "onnx" or "onnx-int8" (ONNX Runtime; see embeddings/onnx_backend.py)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.chunk_size < self.batch_size:
             raise ValueError("EmbeddingConfig needs batch_size >= 1 and chunk_size >= batch_size")
+        if self.backend not in ("torch", "onnx", "onnx-int8"):
+            raise ValueError(f"EmbeddingConfig.backend must be torch, onnx or onnx-int8, got {self.backend!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +332,8 @@ class RecsysConfig:
 
         Recognised: ``RECSYS_DB`` (database file), ``RECSYS_SAMPLE_DIR``, ``RECSYS_SEED``,
         ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``
-        (a sentence-transformers folder or name, or ``hashing-N`` for dry runs), ``RECSYS_EPOCHS``,
+        (a sentence-transformers folder or name, or ``hashing-N`` for dry runs),
+        ``RECSYS_EMBEDDING_BACKEND`` (torch, onnx or onnx-int8), ``RECSYS_EPOCHS``,
         and for explanations ``RECSYS_LLM_BACKEND`` (local, openai, template), ``RECSYS_LLM_URL``,
         ``RECSYS_LLM_MODEL``, ``RECSYS_LLM_API_KEY`` (or ``OPENAI_API_KEY``), ``RECSYS_LLM_TIMEOUT``
         (per explanation), ``RECSYS_LLM_BUDGET`` (per shown list). Setting ``RECSYS_LLM_URL`` alone selects the endpoint backend.
@@ -349,6 +353,12 @@ class RecsysConfig:
             cfg = cfg.with_epochs(_env_number(env, "RECSYS_EPOCHS", int, minimum=1))
         if env.get("RECSYS_EMBEDDING_MODEL"):
             cfg = replace(cfg, embedding=replace(cfg.embedding, model=env["RECSYS_EMBEDDING_MODEL"]))
+        if env.get("RECSYS_EMBEDDING_BACKEND"):
+            chosen = env["RECSYS_EMBEDDING_BACKEND"].strip().lower()
+            if chosen not in ("torch", "onnx", "onnx-int8"):
+                raise ConfigError(f"RECSYS_EMBEDDING_BACKEND={env['RECSYS_EMBEDDING_BACKEND']!r} is not a backend: use "
+                                  "torch (the default), onnx or onnx-int8 (ONNX Runtime, int8 weights)")
+            cfg = replace(cfg, embedding=replace(cfg.embedding, backend=chosen))
         url = env.get("RECSYS_LLM_URL") or None
         backend = (env.get("RECSYS_LLM_BACKEND") or ("openai" if url else cfg.explain.backend)).strip().lower()
         if backend not in ("local", "openai", "template"):

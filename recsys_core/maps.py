@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-EXACT_KNN_MAX = 20_000  # up to this many points the neighbour graph is exact (NumPy), not NN-descent
+EXACT_KNN_MAX = 20_000  # UMAP is fitted on at most this many points, with an exact (NumPy) neighbour graph
 
 
 def cosine_knn(vectors: npt.NDArray[np.float32], k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -56,13 +56,24 @@ def cosine_knn(vectors: npt.NDArray[np.float32], k: int, chunk: int = 1024) -> t
 
 def project_umap(
     vectors: npt.NDArray[np.float32], seed: int, n_neighbors: int = 30, min_dist: float = 0.3,
+    groups: npt.NDArray[np.int64] | None = None, fit_max: int = EXACT_KNN_MAX,
 ) -> npt.NDArray[np.float32]:
     """``(n, 2)`` UMAP coordinates of L2-normalised ``(n, d)`` vectors (cosine metric).
 
     Deterministic given ``seed`` (UMAP then runs on one thread). Fewer than 4 points are laid
-    on a line instead, as UMAP needs a neighbourhood.
+    on a line instead, as UMAP needs a neighbourhood. Above ``fit_max`` points UMAP is fitted on
+    a random ``fit_max`` of them (its neighbour graph exact) and the rest are placed among their
+    most similar fitted points (:func:`place_points`, within the nearest one's ``groups`` value):
+    UMAP's own ``transform`` needs its NN-descent index, which numba compiles in every process.
     """
     n = len(vectors)
+    if n > fit_max:
+        fit = np.sort(np.random.default_rng(seed).choice(n, fit_max, replace=False))
+        rest = np.setdiff1d(np.arange(n), fit)
+        coords = np.zeros((n, 2), np.float32)
+        coords[fit] = project_umap(vectors[fit], seed, n_neighbors, min_dist, fit_max=fit_max)
+        coords[rest] = place_points(vectors[rest], vectors[fit], coords[fit], None if groups is None else groups[fit])
+        return coords
     if n < 4:
         return np.stack([np.arange(n, dtype=np.float32), np.zeros(n, np.float32)], axis=1)
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba"))
@@ -72,7 +83,7 @@ def project_umap(
     k = min(n_neighbors, n - 1)
     # UMAP's own neighbour search (NN-descent) is compiled by numba in every new process: about
     # 30 s for 10,000 items here, against 2 s for the exact graph
-    knn = (*cosine_knn(x, k), None) if n <= EXACT_KNN_MAX else None
+    knn = (*cosine_knn(x, k), None)
     reducer = umap.UMAP(n_components=2, n_neighbors=k, min_dist=min_dist, metric="cosine", n_epochs=200,
                         random_state=seed, init="spectral" if n > 20 else "random", precomputed_knn=knn)
     coords = reducer.fit_transform(x)
@@ -81,12 +92,15 @@ def project_umap(
 
 def place_points(
     queries: npt.NDArray[np.float32], item_vecs: npt.NDArray[np.float32], coords: npt.NDArray[np.float32],
-    groups: npt.NDArray[np.int64] | None = None, k: int = 10,
+    groups: npt.NDArray[np.int64] | None = None, k: int = 10, chunk: int = 2048,
 ) -> npt.NDArray[np.float32]:
     """``(m, 2)`` map positions of ``(m, d)`` query vectors: the similarity-weighted mean
     position of each query's ``k`` most similar items. With ``groups`` (e.g. each item's fine
     interest) only the neighbours in the best neighbour's group count, so a point never lands
     in the empty space between two clusters."""
+    if len(queries) > chunk:  # the similarity block stays small: chunk x items
+        return np.concatenate([place_points(queries[s:s + chunk], item_vecs, coords, groups, k, chunk)
+                               for s in range(0, len(queries), chunk)])
     if len(queries) == 0:
         return np.zeros((0, 2), np.float32)
     sims = queries @ item_vecs.T
@@ -164,7 +178,7 @@ def item_map(store: Store, serving: ServingModel, seed: int,
             on_progress("projecting items with UMAP", 0.1)
         n_build = len(serving.space_vecs)
         coords = np.zeros((len(serving.item_ids), 2), np.float32)
-        coords[:n_build] = project_umap(serving.space_vecs, seed)
+        coords[:n_build] = project_umap(serving.space_vecs, seed, groups=serving.fine_of_item[:n_build])
         if n_build < len(coords):  # items imported since the build: no behaviour yet, placed by text
             coords[n_build:] = place_points(serving.text_vecs[n_build:], serving.text_vecs[:n_build],
                                             coords[:n_build], serving.fine_of_item[:n_build])

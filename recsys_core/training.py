@@ -156,6 +156,8 @@ def fit_model(
     if validation is not None:
         started = time.perf_counter()
         links, figures = fit_fusion(model, config, train, validation, len(snapshot.catalogue))
+        if links is not None:  # weight chosen; the links themselves read all the model may read
+            links = fit_links(history, len(snapshot.catalogue), config.links) * figures["link_weight"]
         seconds["fusion"] = time.perf_counter() - started
     return FittedModel(hierarchy, seqs, history, test, train, validation, model, epochs, seconds, links, figures)
 
@@ -166,7 +168,11 @@ def fit_fusion(
     """The second stage, on the validation items with the branches frozen: the weight of the
     items-chosen-together links (one of ``config.links.weights``) that ranks those items best at
     the learned gate, by NDCG@10. Returns the scaled links (None at weight 0 or with links off)
-    and the figures: validation NDCG@10 without links and with the chosen weight, the weight."""
+    and the figures: validation NDCG@10 without links and with the chosen weight, the weight.
+
+    The links returned are fitted on ``train``, as the weight was chosen; :func:`fit_model` then
+    refits them on the whole history the model may read (the validation items are history when
+    the test item or a live user is scored, as they are for every baseline)."""
     import torch
 
     from recsys_core.serving import encode_states

@@ -1,5 +1,6 @@
 """Which text encoder a configuration names: the packaged MiniLM, any sentence-transformers
-folder or name, or ``hashing-N`` (deterministic, dependency-free, for dry runs and tests)."""
+folder or name, or ``hashing-N`` (deterministic, dependency-free, for dry runs and tests), run
+by PyTorch or, with ``backend`` onnx / onnx-int8, by ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -17,5 +18,10 @@ def make_embedder(config: EmbeddingConfig, torch_threads: int) -> Embedder:
     if config.model.startswith("hashing-") and config.model[8:].isdigit():
         return HashingEmbedder(int(config.model[8:]))
     name = DEFAULT_MODEL if config.model in _PACKAGED_ALIASES else config.model  # the verified packaged copy
+    if config.backend != "torch":
+        from recsys_core.embeddings.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(name, backend=config.backend, batch_size=config.batch_size, chunk_size=config.chunk_size,
+                            threads=torch_threads)
     return SentenceTransformerEmbedder(name, batch_size=config.batch_size, chunk_size=config.chunk_size,
                                        torch_threads=torch_threads)

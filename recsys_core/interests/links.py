@@ -22,6 +22,7 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.sparse as sp
 
 from recsys_core.config import LinksConfig
@@ -49,9 +50,16 @@ def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
     n = len(keep)
     gram = (xk.T @ xk).toarray().astype(np.float32)  # float32 and in place: 10k items take 0.8 GB, not 2.4
     gram[np.diag_indices(n)] += config.l2
-    factor = scipy.linalg.cho_factor(gram, overwrite_a=True, check_finite=False)
-    weights = scipy.linalg.cho_solve(factor, np.eye(n, dtype=np.float32), overwrite_b=True, check_finite=False)
+    # the inverse from the Cholesky factor (LAPACK potri, in place): a third of the work of
+    # solving against the identity; it fills the upper triangle, mirrored below
+    factor, info = scipy.linalg.lapack.spotrf(gram, lower=0, overwrite_a=1)
+    if info == 0:
+        weights, info = scipy.linalg.lapack.spotri(factor, lower=0, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"the links' ridge system is not positive definite (LAPACK info {info})")
     del factor, gram
+    lower = np.tril_indices(n, -1)
+    weights[lower] = weights.T[lower]
     weights /= -np.diag(weights).copy()  # B = -P / diag(P): column j scaled by its own diagonal
     np.fill_diagonal(weights, 0.0)
     k = min(config.top_k, n - 1)

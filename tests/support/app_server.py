@@ -23,13 +23,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(env: dict[str, str], log_path: Path, wait_healthy: bool = True) -> Iterator[str]:
+def running_app(env: dict[str, str], log_path: Path, wait_healthy: bool = True, script: str = "app.py") -> Iterator[str]:
     """Yields the app's base URL. With ``wait_healthy`` the block starts once the server answers
-    its health check (the app script itself has not run yet: the first session is still cold)."""
+    its health check (the app script itself has not run yet: the first session is still cold).
+    ``script``: another Streamlit script to serve instead of the app (benches compare with one)."""
     port = free_port()
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"],
         cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
     )

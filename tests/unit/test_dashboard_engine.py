@@ -10,7 +10,7 @@ import pytest
 
 from recsys_core.compare import diff_lists
 from recsys_core.errors import InvalidArgumentError
-from recsys_core.maps import place_points
+from recsys_core.maps import place_points, project_umap
 
 Engine = Any
 
@@ -37,6 +37,23 @@ def test_a_point_lands_inside_the_cluster_of_its_best_neighbour() -> None:
     kept = place_points(query, vecs, coords, groups, k=4)
     assert 2 < free[0, 0] < 9  # a plain weighted mean falls between the clusters
     assert kept[0, 0] <= 1 and kept[0, 1] == 0  # with groups it stays in cluster 0
+
+
+def test_a_map_larger_than_umaps_fit_keeps_every_cluster_together() -> None:
+    """Above ``fit_max`` points UMAP is fitted on a sample and the rest are placed among their
+    neighbours: every point, fitted or placed, sits among its own cluster on the map."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, 32)).astype(np.float32)
+    labels = np.repeat(np.arange(12), 60)
+    vecs = centres[labels] + 0.35 * rng.normal(size=(len(labels), 32)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    coords = project_umap(vecs, seed=5, groups=labels, fit_max=240)
+    assert coords.shape == (720, 2) and np.isfinite(coords).all()
+    np.testing.assert_array_equal(coords, project_umap(vecs, seed=5, groups=labels, fit_max=240))  # seeded
+    dist = ((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(dist, np.inf)
+    near = np.argsort(dist, axis=1)[:, :10]
+    assert (labels[near] == labels[:, None]).mean() >= 0.95
 
 
 def test_interest_map_is_stored_once_per_build(built_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
