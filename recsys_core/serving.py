@@ -98,7 +98,8 @@ class ServingModel:
         if build.embedding_model != embedder.name:
             raise RecsysError(
                 f"build {build.build_id} was made with the text encoder {build.embedding_model!r}, but the engine "
-                f"is set up with {embedder.name!r}. Rebuild, or set RECSYS_EMBEDDING_MODEL to the build's encoder.")
+                f"is set up with {embedder.name!r}. Rebuild, or set RECSYS_EMBEDDING_MODEL (and RECSYS_EMBEDDING_BACKEND, "
+                f"the part after '@', torch when there is none) to the build's encoder.")
         stored = load_build(store, build.build_id)
         placed, nodes, popularity = stored.placed, stored.nodes, stored.popularity
         ckpt = torch.load(io.BytesIO(stored.checkpoint), weights_only=False)

@@ -42,6 +42,8 @@ BUILD_SOURCES = (
     "recsys_core/data/frames.py", "recsys_core/data/importers.py", "recsys_core/interests", "recsys_core/embeddings",
     "recsys_core/data/migrations",
 )
+# the ONNX backend cannot shape the shipped model: that model is for the PyTorch encoder's name only
+NOT_BUILD_SOURCES = ("recsys_core/embeddings/onnx_backend.py",)
 # table -> the rows of one build (the text vectors are the encoder's, not the build's)
 BUILD_TABLES = ("builds", "interest_nodes", "item_interests", "interest_names", "item_map")
 MANIFEST = "manifest.json"
@@ -65,7 +67,8 @@ def code_fingerprint(config: RecsysConfig, embedder_name: str, root: Path = PROJ
     h = hashlib.sha256()
     for entry in BUILD_SOURCES:
         path = root / entry
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".sql")) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".sql")
+                       and str(p.relative_to(root)) not in NOT_BUILD_SOURCES) if path.is_dir() else [path]
         for file in files:
             h.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
     settings = {"model": asdict(config.model), "hierarchy": asdict(config.hierarchy), "links": asdict(config.links),

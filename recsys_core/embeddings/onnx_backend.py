@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from recsys_core.embeddings.sentence import (
     DEFAULT_MODEL,
+    MINILM_SHA256,
     ModelLoadError,
     packaged_minilm_path,
     sha256_of,
@@ -52,22 +53,20 @@ def default_onnx_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "recsys_core" / "onnx"
 
 
-def _model_folder(model: str) -> Path:
+def _model_folder(model: str) -> tuple[Path, str]:
+    """The model's folder and the SHA-256 of its weights (the packaged copy is verified against
+    its known digest; another folder's weights are hashed once, here)."""
     if model == DEFAULT_MODEL:
         folder = packaged_minilm_path()
         verify_minilm(folder)
-        return folder
+        return folder, MINILM_SHA256
     folder = Path(model)
     if not folder.is_dir():
         raise ModelLoadError(f"the ONNX backend needs the model as a local folder; {model!r} is not one "
                              "(use RECSYS_EMBEDDING_BACKEND=torch for a model in the Hugging Face cache)")
-    return folder
-
-
-def _weights_digest(folder: Path) -> str:
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (folder / name).is_file():
-            return sha256_of(folder / name)[:16]
+            return folder, sha256_of(folder / name)
     raise ModelLoadError(f"no model weights (model.safetensors or pytorch_model.bin) in {folder}")
 
 
@@ -171,12 +170,13 @@ class OnnxEmbedder:
         base = "all-MiniLM-L6-v2" if self.model == DEFAULT_MODEL else self.model
         return f"{base}@{self.backend}"
 
-    def exported_path(self) -> Path:
-        """The folder this model's export lives in (made on first use)."""
+    def exported_path(self, digest: str | None = None) -> Path:
+        """The folder this model's export lives in (made on first use); ``digest``: the weights'
+        SHA-256 when already known."""
         import torch
 
-        folder = _model_folder(self.model)
-        key = f"{_weights_digest(folder)}-torch{torch.__version__.split('+')[0]}-{self.backend}"
+        digest = digest or _model_folder(self.model)[1]
+        key = f"{digest[:16]}-torch{torch.__version__.split('+')[0]}-{self.backend}"
         return (self.cache_dir or default_onnx_dir()) / key
 
     def _load(self) -> None:
@@ -191,8 +191,8 @@ class OnnxEmbedder:
             except ImportError as exc:
                 raise ModelLoadError(f"the ONNX backend needs onnxruntime and onnx ({exc}); run "
                                      "`pip install -r requirements.txt`") from None
-            folder = _model_folder(self.model)
-            target = self.exported_path()
+            folder, digest = _model_folder(self.model)
+            target = self.exported_path(digest)
             if not (target / "model.onnx").is_file():
                 _log.info("exporting %s to ONNX (%s) in %s", self.model, self.backend, target)
                 try:

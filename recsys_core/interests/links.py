@@ -58,8 +58,11 @@ def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
     if info != 0:
         raise np.linalg.LinAlgError(f"the links' ridge system is not positive definite (LAPACK info {info})")
     del factor, gram
-    lower = np.tril_indices(n, -1)
-    weights[lower] = weights.T[lower]
+    for start in range(0, n, 1024):  # mirror the upper triangle below, a band at a time (no n x n index)
+        end = min(start + 1024, n)
+        weights[start:end, :start] = weights[:start, start:end].T
+        block = weights[start:end, start:end]
+        weights[start:end, start:end] = np.triu(block) + np.triu(block, 1).T
     weights /= -np.diag(weights).copy()  # B = -P / diag(P): column j scaled by its own diagonal
     np.fill_diagonal(weights, 0.0)
     k = min(config.top_k, n - 1)

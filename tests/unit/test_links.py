@@ -31,15 +31,18 @@ def _random_histories(seed: int = 0, n_users: int = 60, n_items: int = 12) -> li
     return [list(rng.choice(n_items, size=rng.integers(2, 7), replace=False)) for _ in range(n_users)]
 
 
-def test_the_fit_is_ease_in_closed_form() -> None:
-    histories = _random_histories()
-    cfg = LinksConfig(l2=3.0, min_count=1, top_k=50)
-    links = fit_links(_seqs(histories), 12, cfg).toarray()
-    x = np.zeros((len(histories), 12))
+@pytest.mark.parametrize("n_items", [12, 1100])  # 1100: the inverse is mirrored in bands of 1024 rows
+def test_the_fit_is_ease_in_closed_form(n_items: int) -> None:
+    histories = _random_histories(n_users=60 if n_items < 100 else 3000, n_items=n_items)
+    cfg = LinksConfig(l2=3.0, min_count=1, top_k=n_items, max_items=n_items)
+    links = fit_links(_seqs(histories), n_items, cfg).toarray()
+    x = np.zeros((len(histories), n_items))
     for u, h in enumerate(histories):
         x[u, h] = 1.0
-    p = np.linalg.inv(x.T @ x + 3.0 * np.eye(12))
-    expected = -p / np.diag(p)
+    used = x.sum(axis=0) > 0
+    p = np.linalg.inv(x[:, used].T @ x[:, used] + 3.0 * np.eye(int(used.sum())))
+    expected = np.zeros((n_items, n_items))
+    expected[np.ix_(used, used)] = -p / np.diag(p)
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_allclose(links, expected, rtol=1e-3, atol=1e-5)
 
