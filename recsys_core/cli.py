@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -180,6 +181,21 @@ def _with_training_args(config: RecsysConfig, args: argparse.Namespace) -> Recsy
     return config
 
 
+def _with_cluster_args(config: RecsysConfig, args: argparse.Namespace) -> RecsysConfig:
+    """Apply --ray and --ray-shared-dir where the command has them."""
+    changes: dict[str, Any] = {}
+    if getattr(args, "ray", None) is not None:
+        address = args.ray.strip()
+        if not address:
+            raise RecsysError("--ray is empty: give the cluster head's HOST:PORT, or auto")
+        if address != "auto" and "://" not in address and not re.fullmatch(r"\[?[\w.:-]+\]?:\d{1,5}", address):
+            raise RecsysError(f"--ray {address!r} is not HOST:PORT (for example 10.0.0.5:6379), ray://HOST:PORT or auto")
+        changes["address"] = address
+    if getattr(args, "ray_shared_dir", None) is not None:
+        changes["shared_dir"] = Path(args.ray_shared_dir)
+    return dataclasses.replace(config, cluster=dataclasses.replace(config.cluster, **changes)) if changes else config
+
+
 def _run_with_bar(config: RecsysConfig, label: str, step: Callable[..., object]) -> object:
     """Open the engine, run one long step with a progress bar, close the engine."""
     engine = _engine(config)
@@ -203,36 +219,14 @@ def cmd_build(args: argparse.Namespace, config: RecsysConfig) -> int:
     return 0
 
 
-def _recommendation_rows(result: object) -> list[dict[str, object]]:
-    rows = []
-    for rec in result.items:  # type: ignore[attr-defined]
-        rows.append({
-            "user_id": result.user_id, "rank": rec.rank, "item_id": rec.item_id,  # type: ignore[attr-defined]
-            "score": round(rec.score, 6), "title": rec.title,
-            "long_part": round(rec.long_part, 6), "short_part": round(rec.short_part, 6),
-            "interest_similarity": None if rec.interest_similarity is None else round(rec.interest_similarity, 4),
-            "fine_interest": rec.fine_label, "theme": rec.theme_label,
-            "alpha": round(result.alpha, 4), "learned_alpha": round(result.learned_alpha, 4),  # type: ignore[attr-defined]
-            "as_of": as_of_label(result.as_of), "moment": _moment(result),  # type: ignore[attr-defined]
-            "cold_start": result.cold_start,  # type: ignore[attr-defined]
-            "evidence": [{"item_id": e.item_id, "title": e.title, "weight": round(e.weight, 4)} for e in rec.evidence],
-            "interest_reading": _reading_json(result),
-        })
-    return rows
-
-
 def _reading_json(result: Any) -> dict[str, object] | None:
     """How the --interest text was read (liked and disliked concepts), None without one."""
-    reading = result.interest_reading
-    return None if reading is None else reading.to_json()
+    return result.reading_json()  # type: ignore[no-any-return]
 
 
 def _moment(result: Any) -> str | None:
     """The moment the user was read at, as ISO-8601 UTC (minutes)."""
-    from recsys_core.moments import from_days
-
-    at = result.extra.get("at_days")
-    return None if at is None else from_days(at).isoformat(timespec="minutes")
+    return result.moment_text()  # type: ignore[no-any-return]
 
 
 def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
@@ -249,15 +243,24 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         rows: list[dict[str, object]] = []
         notes = []
         read_as = None
-        for result in engine.recommend_many(users, n=args.n, alpha=args.alpha, interest=args.interest, as_of=as_of,
-                                            policy=args.policy,
-                                            interest_threshold=args.threshold, diversity=args.diversity):
-            user = result.user_id
-            rows.extend(_recommendation_rows(result))
-            if result.note:
-                notes.append(f"{user}: {result.note}")
-            if result.interest_reading is not None:  # the same reading for every user
-                read_as = result.interest_reading.summary()
+        options = {"n": args.n, "alpha": args.alpha, "interest": args.interest, "as_of": as_of, "policy": args.policy,
+                   "interest_threshold": args.threshold, "diversity": args.diversity}
+        if config.cluster.address:
+            from recsys_core.cluster.ray_jobs import recommend_on_cluster
+
+            engine.serving()  # a missing build is said here, not by every worker
+            for user, result in zip(users, recommend_on_cluster(engine.store, config, users, options), strict=True):
+                rows.extend(result["rows"])
+                if result["note"]:
+                    notes.append(f"{user}: {result['note']}")
+                read_as = result["reading"] or read_as
+        else:
+            for result in engine.recommend_many(users, **options):
+                rows.extend(result.rows())
+                if result.note:
+                    notes.append(f"{result.user_id}: {result.note}")
+                if result.interest_reading is not None:  # the same reading for every user
+                    read_as = result.interest_reading.summary()
     finally:
         engine.close()
     if args.format == "json":
@@ -712,7 +715,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="target folder (default: sample_data/model)")
     p.set_defaults(func=cmd_make_sample_model)
 
-    p = sub.add_parser("build", parents=[common], help="embed items, build interests, train the user model",
+    ray = argparse.ArgumentParser(add_help=False)
+    ray.add_argument("--ray", metavar="ADDRESS", default=argparse.SUPPRESS,
+                     help="run the heavy work on the Ray cluster whose head is at ADDRESS (HOST:PORT, or auto); "
+                          "default: in this process, or $RECSYS_RAY_ADDRESS")
+    ray.add_argument("--ray-shared-dir", metavar="DIR", default=argparse.SUPPRESS,
+                     help="a folder every node of the cluster can read and write (default: $RECSYS_RAY_SHARED_DIR, "
+                          "else a temporary folder, which only works when every node is this machine)")
+
+    p = sub.add_parser("build", parents=[common, ray], help="embed items, build interests, train the user model",
                        description="Embed item texts (cached), build the interest hierarchy, train the "
                                    "long/short-term model and save it as the model the app serves.")
     p.add_argument("--epochs", type=int, help="training epochs (default from config)")
@@ -720,7 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-names", action="store_true", help="skip naming the interests with the LLM")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("recommend", parents=[common], help="recommend items with scores and evidence",
+    p = sub.add_parser("recommend", parents=[common, ray], help="recommend items with scores and evidence",
                        description="One row per (user, rank, item) with the score, its long/short-term parts, "
                                    "interest labels and the history items that contributed most.")
     p.add_argument("--user", action="append", metavar="U", help="user id (repeatable)")
@@ -775,7 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remove", type=int, metavar="ID", help="delete the live event with this id")
     p.set_defaults(func=cmd_event)
 
-    p = sub.add_parser("evaluate", parents=[common], help="evaluate the model against baselines",
+    p = sub.add_parser("evaluate", parents=[common, ray], help="evaluate the model against baselines",
                        description="Time-ordered leave-last-out evaluation with full ranking; trains its own "
                                    "model on the training part and stores the run.")
     p.add_argument("--epochs", type=int, help="maximum training epochs of the model and of SASRec (default from config)")
@@ -884,6 +895,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = config.with_db(args.db)
         if args.command not in _MAKES_A_DATABASE and str(config.db_path) != ":memory:":
             _check_database_path(config.db_path)
+        config = _with_cluster_args(config, args)
         return int(args.func(args, config))
     except RecsysError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -51,12 +51,13 @@ class EmbeddingConfig:
 
     model: str = "packaged:all-MiniLM-L6-v2"  # or any sentence-transformers folder / cached name
     batch_size: int = 64
+    onnx_batch_size: int = 32  # ONNX Runtime's int8 kernels run faster on smaller batches (bench/embedding_backends.py)
     chunk_size: int = 256  # texts per encoder call (sorted by length inside); progress after each
     backend: str = "torch"  # "torch", "onnx" or "onnx-int8" (ONNX Runtime; see embeddings/onnx_backend.py)
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.chunk_size < self.batch_size:
-            raise ValueError("EmbeddingConfig needs batch_size >= 1 and chunk_size >= batch_size")
+        if min(self.batch_size, self.onnx_batch_size) < 1 or self.chunk_size < max(self.batch_size, self.onnx_batch_size):
+            raise ValueError("EmbeddingConfig needs batch sizes >= 1 and chunk_size >= each batch size")
         if self.backend not in ("torch", "onnx", "onnx-int8"):
             raise ValueError(f"EmbeddingConfig.backend must be torch, onnx or onnx-int8, got {self.backend!r}")
 
@@ -161,6 +162,7 @@ class RecommendConfig:
     reading_interests: int = 2  # nearest fine interests named beside each concept of a description ("≈ A · B")
     n_evidence: int = 3  # history items kept as evidence per recommendation
     mmr_pool: int = 200  # candidates considered by the diversity re-ranker
+    score_batch_cells: int = 1 << 24  # users x items scored at once by --all-users (about 64 MB per float32 matrix)
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -295,6 +297,22 @@ class PopulationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Where the heavy stages run: in this process (no address, the default) or on a Ray
+    cluster (:mod:`recsys_core.cluster`)."""
+
+    address: str | None = None  # "HOST:PORT" of a running cluster's head, "auto", or None = in-process
+    shared_dir: Path | None = None  # a folder every node reads and writes (snapshots, results); default: a temp folder
+    workers: int | None = None  # model workers (one per CPU); None = the cluster's CPU count
+    threads_per_worker: int = 1  # torch / ONNX Runtime threads in each worker
+    min_texts: int = 256  # fewer texts than this are embedded here, not sent to the cluster
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1 or self.threads_per_worker < 1:
+            raise ValueError("ClusterConfig: workers and threads_per_worker must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
 class RecsysConfig:
     """Root of the configuration tree."""
 
@@ -308,6 +326,7 @@ class RecsysConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     explain: ExplainConfig = field(default_factory=ExplainConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     sample_dir: Path = DEFAULT_SAMPLE_DIR
     seed: int = 42
     torch_threads: int = 2
@@ -334,6 +353,7 @@ class RecsysConfig:
         ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``
         (a sentence-transformers folder or name, or ``hashing-N`` for dry runs),
         ``RECSYS_EMBEDDING_BACKEND`` (torch, onnx or onnx-int8), ``RECSYS_EPOCHS``,
+        ``RECSYS_RAY_ADDRESS`` and ``RECSYS_RAY_SHARED_DIR`` (run the heavy stages on a Ray cluster),
         and for explanations ``RECSYS_LLM_BACKEND`` (local, openai, template), ``RECSYS_LLM_URL``,
         ``RECSYS_LLM_MODEL``, ``RECSYS_LLM_API_KEY`` (or ``OPENAI_API_KEY``), ``RECSYS_LLM_TIMEOUT``
         (per explanation), ``RECSYS_LLM_BUDGET`` (per shown list). Setting ``RECSYS_LLM_URL`` alone selects the endpoint backend.
@@ -359,6 +379,10 @@ class RecsysConfig:
                 raise ConfigError(f"RECSYS_EMBEDDING_BACKEND={env['RECSYS_EMBEDDING_BACKEND']!r} is not a backend: use "
                                   "torch (the default), onnx or onnx-int8 (ONNX Runtime, int8 weights)")
             cfg = replace(cfg, embedding=replace(cfg.embedding, backend=chosen))
+        if env.get("RECSYS_RAY_ADDRESS") or env.get("RECSYS_RAY_SHARED_DIR"):
+            shared = env.get("RECSYS_RAY_SHARED_DIR")
+            cfg = replace(cfg, cluster=replace(cfg.cluster, address=env.get("RECSYS_RAY_ADDRESS") or None,
+                                               shared_dir=Path(shared) if shared else None))
         url = env.get("RECSYS_LLM_URL") or None
         backend = (env.get("RECSYS_LLM_BACKEND") or ("openai" if url else cfg.explain.backend)).strip().lower()
         if backend not in ("local", "openai", "template"):

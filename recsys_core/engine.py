@@ -54,7 +54,7 @@ from recsys_core.population.segments import SegmentRules, compare_mixes, interes
 from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
-from recsys_core.serving import ServingModel, rank_for_user
+from recsys_core.serving import ServingModel, rank_for_user, rank_many
 from recsys_core.status import PipelineStatus, pipeline_status
 
 if TYPE_CHECKING:
@@ -193,6 +193,10 @@ class RecsysEngine:
         with self._lock:
             if self._embedder is None:
                 self._embedder = make_embedder(self.config.embedding, self.config.torch_threads)
+                if self.config.cluster.address:  # large jobs go to the named Ray cluster
+                    from recsys_core.cluster.ray_jobs import ClusterEmbedder
+
+                    self._embedder = ClusterEmbedder(self._embedder, self.config.embedding, self.config.cluster)
             return self._embedder
 
     def build(self, on_progress: Progress | None = None, name_interests: bool | None = None) -> BuildReport:
@@ -333,17 +337,27 @@ class RecsysEngine:
         match = self.interest_match(interest, serving) if interest and interest.strip() else None
         threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
         data_end = data_clock(self.store)
+        rows = max(1, cfg.score_batch_cells // max(1, len(serving.item_ids)))
         for start in range(0, len(user_ids), chunk):
             part = list(user_ids[start:start + chunk])
             states = serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
+            weights = {}
             for user in part:
-                state = states.get(user)
                 weight = by_policy.get(user, np.nan) if policy is not None else alpha
-                weight = None if weight is None or not np.isfinite(weight) else float(weight)
-                if state is None or len(state.history) < 3:
-                    yield self.recommend(user, n, weight, interest, interest_threshold, diversity, as_of=as_of)
-                    continue
-                yield self._rank(serving, state, user, n, weight, match, threshold, diversity, as_of)
+                weights[user] = None if weight is None or not np.isfinite(weight) else float(weight)
+            batched = [u for u in dict.fromkeys(part) if (s := states.get(u)) is not None and len(s.history) >= 3]
+            lists: dict[str, RecommendationList] = {}
+            for b in range(0, len(batched), rows):
+                users = batched[b:b + rows]
+                ranked = rank_many(serving, [states[u] for u in users], users, n or cfg.n, [weights[u] for u in users],
+                                   match, threshold, cfg.interest_boost, cfg.diversity if diversity is None else diversity,
+                                   cfg.n_evidence, cfg.mmr_pool, cfg.dislike_threshold, cfg.dislike_refines_at)
+                lists.update((u, replace(recs, as_of=as_of)) for u, recs in zip(users, ranked, strict=True))
+            for user in part:
+                if user in lists:
+                    yield lists[user]
+                else:
+                    yield self.recommend(user, n, weights[user], interest, interest_threshold, diversity, as_of=as_of)
 
     def interest_match(self, interest: str, serving: ServingModel | None = None) -> InterestMatch:
         """A description read into liked and disliked concepts, matched with every item (cached per text)."""

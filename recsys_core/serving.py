@@ -37,11 +37,11 @@ from recsys_core.recommend import (
     Recommendation,
     RecommendationList,
     UserState,
-    branch_scores,
-    evidence_for,
+    branch_scores_many,
+    evidence_many,
     rerank_mmr,
     slot_link_parts,
-    top_n,
+    top_n_many,
 )
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class ServingModel:
     ) -> list[UserState]:
         """States of several users from their first ``ends`` items, as seen at ``at_days``."""
         return encode_states(self.model, self.config, seqs, users, ends, at_days,
-                             link_config=None if self.links is None else self.links_config)
+                             link_config=None if self.links is None else self.links_config, item_vecs=self.item_vecs)
 
     def profile_vector(self, store: Store, embedder: Embedder, text: str) -> npt.NDArray[np.float32]:
         """A profile or interest text mapped into the item space (unit vector)."""
@@ -282,10 +282,11 @@ def blend_profile(state: UserState, profile: npt.NDArray[np.float32]) -> UserSta
 def encode_states(
     model: object, config: InterestModelConfig, seqs: Sequences, users: npt.NDArray[np.int64],
     ends: npt.NDArray[np.int64], at_days: npt.NDArray[np.float64], batch_size: int = 512,
-    link_config: LinksConfig | None = None,
+    link_config: LinksConfig | None = None, item_vecs: npt.NDArray[np.float32] | None = None,
 ) -> list[UserState]:
     """Run the encoder for many users (in batches) and return one :class:`UserState` each
-    (with the slots' link weights when ``link_config`` is given)."""
+    (with the slots' link weights when ``link_config`` is given; ``item_vecs``: the model's
+    item vectors already computed, read instead of projecting every history item again)."""
     import torch
 
     out: list[UserState] = []
@@ -295,7 +296,8 @@ def encode_states(
             u = users[start:start + batch_size]
             batch = make_batch(seqs, u, ends[start:start + batch_size], at_days[start:start + batch_size],
                                width, config.session_gap_minutes / 1440.0)
-            enc = model.encode(batch)  # type: ignore[attr-defined]
+            vecs = None if item_vecs is None else torch.from_numpy(item_vecs)[torch.as_tensor(batch.items)]
+            enc = model.encode(batch, vecs)  # type: ignore[attr-defined]
             ul, us = enc.long.user.numpy(), enc.short.user.numpy()
             assert enc.long.contrib is not None and enc.short.contrib is not None
             assert enc.long.weights is not None and enc.short.weights is not None
@@ -345,52 +347,89 @@ def rank_for_user(
     liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
     liked concept (``interest_part``; nothing without liked concepts).
     """
-    learned = float(state.gate)
-    a = learned if alpha is None else float(alpha)
-    note = None
-    if state.cold_start == "popular":
-        long_w = short_w = np.zeros(len(serving.item_ids), np.float32)
-        base = np.log1p(serving.popularity)
-        note = "no history or profile for this user: most popular items"
-    else:
-        long_s, short_s = branch_scores(state, serving.item_vecs, serving.links)
-        long_w, short_w = weighted_parts(long_s, short_s, a)
-        base = fuse(long_s, short_s, a)
-    score = base.astype(np.float64)
-    interest_part = np.zeros_like(score)
-    interest_sims = reading = None
+    return rank_many(serving, [state], [user_id], n, [alpha], interest, threshold, boost, diversity, n_evidence,
+                     pool, dislike_threshold, refines_at)[0]
+
+
+def rank_many(
+    serving: ServingModel,
+    states: list[UserState],
+    user_ids: list[str],
+    n: int,
+    alphas: list[float | None],
+    interest: InterestMatch | npt.NDArray[np.float32] | None,
+    threshold: float,
+    boost: float,
+    diversity: float,
+    n_evidence: int,
+    pool: int,
+    dislike_threshold: float | None = None,
+    refines_at: float | None = None,
+) -> list[RecommendationList]:
+    """:func:`rank_for_user` for several users (one weight each, None = their learned one):
+    the catalogue scored for all of them in one matrix product, their top items from one
+    top-k, so a user's list is the same alone or in a batch."""
+    n_items = len(serving.item_ids)
+    learned = [float(s.gate) for s in states]
+    weights = [g if a is None else float(a) for g, a in zip(learned, alphas, strict=True)]
+    scored = [r for r, s in enumerate(states) if s.cold_start != "popular"]
+    interest_part = interest_sims = keep = reading = None
+    no_match = None
     if interest is not None:
         match = interest if isinstance(interest, InterestMatch) else InterestMatch.whole(interest)
         interest_sims, keep = match.filter(threshold, threshold if dislike_threshold is None else dislike_threshold,
                                            refines_at)
         if interest_sims is not None:
             interest_part = boost * interest_sims.astype(np.float64)
-        score = np.where(keep, score + interest_part, -np.inf)
         reading = match.labelled(serving.fine_labels) if match is interest else None  # an array has no text
-        if not np.isfinite(score).any():
-            note = (f"no item matches the interest description at threshold {threshold:.2f}" if match.reading.liked else
-                    "every item is too close to a disliked part of the interest description")
-    score[state.history] = -np.inf
-    score[serving.removed] = -np.inf
-    order = top_n(score, max(n, pool) if diversity > 0 else n)
-    order = rerank_mmr(order, score, serving.item_vecs, n, diversity)[:n]
-    recs = []
-    link_parts = slot_link_parts(state, serving.links, order)  # one sparse read for the whole list
-    for rank, i in enumerate(order, start=1):
-        ev = evidence_for(state, serving.item_vecs[i], a, n_evidence, serving.links, int(i),
-                          None if link_parts is None else link_parts[rank - 1])
-        fine = int(serving.fine_of_item[i])
-        theme = int(serving.theme_of_item[i])
-        recs.append(Recommendation(
-            rank=rank, item_id=str(serving.item_ids[i]), title=str(serving.titles[i]), score=float(score[i]),
-            long_part=float(long_w[i]), short_part=float(short_w[i]),
-            interest_part=float(interest_part[i]),
-            interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
-            fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),
-            theme_id=theme, theme_label=serving.theme_labels.get(theme, f"theme {theme}"),
-            evidence=tuple(Evidence(str(serving.item_ids[j]), str(serving.titles[j]), w) for j, w in ev),
-        ))
-    return RecommendationList(user_id=user_id, alpha=a, learned_alpha=learned, items=tuple(recs),
-                              extra={} if state.at_days is None else {"at_days": state.at_days},
-                              cold_start=state.cold_start, note=note, n_history=len(state.history),
-                              interest_reading=reading)
+        if not keep.any():
+            no_match = (f"no item matches the interest description at threshold {threshold:.2f}" if match.reading.liked
+                        else "every item is too close to a disliked part of the interest description")
+    # float32 scores rank exactly as the float64 copies they used to be; float64 where a float64 part is added
+    wide = interest is not None or len(scored) < len(states)
+    score = np.empty((len(states), n_items), np.float64 if wide else np.float32)
+    long_s = short_s = np.zeros((len(states), n_items), np.float32)
+    if scored:
+        ls, ss = branch_scores_many([states[r] for r in scored], serving.item_vecs, serving.links)
+        if len(scored) < len(states):
+            long_s, short_s = np.zeros_like(long_s), np.zeros_like(short_s)
+            long_s[scored], short_s[scored] = ls, ss
+        else:
+            long_s, short_s = ls, ss
+        for r in scored:
+            score[r] = fuse(long_s[r], short_s[r], weights[r])
+    for r in set(range(len(states))) - set(scored):
+        score[r] = np.log1p(serving.popularity)
+    if keep is not None:
+        score = np.where(keep, score if interest_part is None else score + interest_part, -np.inf)
+    for r, state in enumerate(states):
+        score[r, state.history] = -np.inf
+    score[:, serving.removed] = -np.inf
+    orders = top_n_many(score, max(n, pool) if diversity > 0 else n)
+    out = []
+    for r, state in enumerate(states):
+        a = weights[r]
+        order = rerank_mmr(orders[r], score[r], serving.item_vecs, n, diversity)[:n]
+        long_w, short_w = weighted_parts(long_s[r, order], short_s[r, order], a)
+        link_parts = slot_link_parts(state, serving.links, order)  # one sparse read for the whole list
+        evidence = evidence_many(state, serving.item_vecs[order], a, n_evidence, link_parts)
+        recs = []
+        for rank, i in enumerate(order, start=1):
+            fine = int(serving.fine_of_item[i])
+            theme = int(serving.theme_of_item[i])
+            recs.append(Recommendation(
+                rank=rank, item_id=str(serving.item_ids[i]), title=str(serving.titles[i]), score=float(score[r, i]),
+                long_part=float(long_w[rank - 1]), short_part=float(short_w[rank - 1]),
+                interest_part=0.0 if interest_part is None else float(interest_part[i]),
+                interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
+                fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),
+                theme_id=theme, theme_label=serving.theme_labels.get(theme, f"theme {theme}"),
+                evidence=tuple(Evidence(str(serving.item_ids[j]), str(serving.titles[j]), w)
+                               for j, w in evidence[rank - 1]),
+            ))
+        popular = "no history or profile for this user: most popular items" if state.cold_start == "popular" else None
+        out.append(RecommendationList(
+            user_id=user_ids[r], alpha=a, learned_alpha=learned[r], items=tuple(recs),
+            extra={} if state.at_days is None else {"at_days": state.at_days}, cold_start=state.cold_start,
+            note=no_match or popular, n_history=len(state.history), interest_reading=reading))
+    return out

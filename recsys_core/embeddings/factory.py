@@ -21,7 +21,7 @@ def make_embedder(config: EmbeddingConfig, torch_threads: int) -> Embedder:
     if config.backend != "torch":
         from recsys_core.embeddings.onnx_backend import OnnxEmbedder
 
-        return OnnxEmbedder(name, backend=config.backend, batch_size=config.batch_size, chunk_size=config.chunk_size,
+        return OnnxEmbedder(name, backend=config.backend, batch_size=config.onnx_batch_size, chunk_size=config.chunk_size,
                             threads=torch_threads)
     return SentenceTransformerEmbedder(name, batch_size=config.batch_size, chunk_size=config.chunk_size,
                                        torch_threads=torch_threads)

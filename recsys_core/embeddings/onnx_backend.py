@@ -4,9 +4,11 @@ int8 weights, several times faster than PyTorch on a CPU.
 sentence-transformers has its own ONNX backend, but it loads and exports through
 ``optimum-onnx``, whose releases need transformers < 4.58 while sentence-transformers 6 needs
 transformers 5: the two cannot be installed together. So the export is done here, from the
-sentence-transformers model itself, with ``torch.onnx.export``; the int8 copy is made with
-ONNX Runtime's own dynamic quantization (the matrix products' weights, per output channel); the
-pooling (mean over the tokens) and the normalisation are the model's own, done in NumPy.
+sentence-transformers model itself, with ``torch.onnx.export`` (eager attention, whose pattern
+ONNX Runtime's transformer optimizer fuses into its Attention, SkipLayerNormalization and
+BiasGelu kernels); the int8 copy is made with ONNX Runtime's own dynamic quantization (the
+matrix products' and the fused attention's weights, per output channel); the pooling (mean over
+the tokens) and the normalisation are the model's own, done in NumPy.
 Nothing is downloaded: the weights are the packaged or local ones the PyTorch backend reads.
 
 Exported files live in a cache folder (``$RECSYS_ONNX_DIR``, else ``~/.cache/recsys_core/onnx``),
@@ -44,6 +46,7 @@ _log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+EXPORT_VERSION = "fused1"  # part of the export folder's name: a changed export is made again, not reused
 
 
 def default_onnx_dir() -> Path:
@@ -88,7 +91,9 @@ def export_onnx(folder: Path, target: Path, int8: bool) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    st_model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    # eager attention exports as the plain matrix products the optimizer recognises and fuses
+    st_model = SentenceTransformer(str(folder), device="cpu", local_files_only=True,
+                                   model_kwargs={"attn_implementation": "eager"})
     _check_mean_pooling(st_model)
     transformer: Any = st_model[0].auto_model
     transformer.eval()
@@ -117,21 +122,23 @@ def export_onnx(folder: Path, target: Path, int8: bool) -> None:
             torch.onnx.export(TokenVectors(transformer), tuple(sample[k] for k in _INPUTS), str(plain),
                               input_names=list(_INPUTS), output_names=["token_vectors"], dynamic_axes=axes,
                               opset_version=17, dynamo=False)
-        if int8:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+        quiet = logging.Filter("recsys_core")  # the optimizer's and quantizer's notes go to the root logger
+        logging.getLogger().addFilter(quiet)
+        try:
+            fused = _fuse_transformer(plain, transformer.config)
+            if int8:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantized = tmp / "model_int8.onnx"
-            quiet = logging.Filter("recsys_core")  # its advice to pre-process goes to the root logger
-            logging.getLogger().addFilter(quiet)
-            try:
+                quantized = tmp / "model_int8.onnx"
                 quantize_dynamic(str(plain), str(quantized), weight_type=QuantType.QInt8, per_channel=True,
-                                 op_types_to_quantize=["MatMul"], extra_options={"DefaultTensorType": 1})
-            finally:
-                logging.getLogger().removeFilter(quiet)
-            quantized.replace(plain)
+                                 op_types_to_quantize=["MatMul", "Attention"], extra_options={"DefaultTensorType": 1})
+                quantized.replace(plain)
+        finally:
+            logging.getLogger().removeFilter(quiet)
         (tmp / "export.json").write_text(json.dumps({
             "source": str(folder), "int8": int8, "torch": torch.__version__,
-            "max_seq_length": int(st_model.max_seq_length or 512), "dim": int(transformer.config.hidden_size)}))
+            "max_seq_length": int(st_model.max_seq_length or 512), "dim": int(transformer.config.hidden_size),
+            "fused": fused}))
         try:
             tmp.rename(target)  # atomic on one file system
         except OSError:
@@ -139,6 +146,20 @@ def export_onnx(folder: Path, target: Path, int8: bool) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fuse_transformer(path: Path, config: Any) -> dict[str, int]:
+    """Rewrite the exported BERT-style graph in place with ONNX Runtime's fused kernels (about
+    15% faster, the same vectors up to rounding); other architectures are left as exported.
+    Returns how many of each fused operator the graph now holds."""
+    if getattr(config, "model_type", None) != "bert":  # the fusion patterns are BERT's
+        return {}
+    from onnxruntime.transformers import optimizer
+
+    model = optimizer.optimize_model(str(path), model_type="bert", num_heads=int(config.num_attention_heads),
+                                     hidden_size=int(config.hidden_size))
+    model.save_model_to_file(str(path))
+    return {k: int(v) for k, v in model.get_fused_operator_statistics().items() if v}
 
 
 class OnnxEmbedder:
@@ -153,7 +174,7 @@ class OnnxEmbedder:
         cache_dir: Where exported models are kept (default :func:`default_onnx_dir`).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, backend: str = "onnx-int8", batch_size: int = 64,
+    def __init__(self, model: str = DEFAULT_MODEL, backend: str = "onnx-int8", batch_size: int = 32,
                  chunk_size: int = 256, threads: int = 2, cache_dir: Path | None = None) -> None:
         if backend not in ("onnx", "onnx-int8"):
             raise ValueError(f"OnnxEmbedder backend must be 'onnx' or 'onnx-int8', got {backend!r}")
@@ -176,7 +197,7 @@ class OnnxEmbedder:
         import torch
 
         digest = digest or _model_folder(self.model)[1]
-        key = f"{digest[:16]}-torch{torch.__version__.split('+')[0]}-{self.backend}"
+        key = f"{digest[:16]}-torch{torch.__version__.split('+')[0]}-{EXPORT_VERSION}-{self.backend}"
         return (self.cache_dir or default_onnx_dir()) / key
 
     def _load(self) -> None:

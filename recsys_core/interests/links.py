@@ -76,6 +76,7 @@ def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
     vals = np.concatenate([v for _, v in parts]).ravel().astype(np.float32)
     links = sp.csr_matrix((vals, (rows, cols)), shape=(n_items, n_items))
     links.eliminate_zeros()
+    links.sort_indices()  # link_contrib_many searches each row's columns
     _log.info("links: %d items, %d links", len(keep), links.nnz)
     return links
 
@@ -89,28 +90,52 @@ def slot_weights(n_slots: int, config: LinksConfig) -> npt.NDArray[np.float32]:
 
 def link_scores(links: Links, slots: npt.NDArray[np.int64], weights: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """``(n_items,)`` link score of every item for one user's slots."""
-    used = weights > 0
-    if links.nnz == 0 or not used.any():
-        return np.zeros(links.shape[1], np.float32)
-    return np.asarray(weights[used] @ links[slots[used]]).ravel().astype(np.float32)
+    return link_scores_many(links, [slots], [weights])[0]
+
+
+def link_scores_many(links: Links, slots: list[npt.NDArray[np.int64]],
+                     weights: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    """``(users, n_items)`` link scores for many users' slots and slot weights at once (one
+    sparse product; each user's row is computed alone, so it is the same in any batch)."""
+    used = [w > 0 for w in weights]
+    rows = np.repeat(np.arange(len(slots)), [int(u.sum()) for u in used])
+    cols = np.concatenate([s[u] for s, u in zip(slots, used, strict=True)]) if slots else np.zeros(0, np.int64)
+    vals = np.concatenate([w[u] for w, u in zip(weights, used, strict=True)]) if slots else np.zeros(0, np.float32)
+    if links.nnz == 0 or len(vals) == 0:
+        return np.zeros((len(slots), links.shape[1]), np.float32)
+    matrix = sp.csr_matrix((vals.astype(np.float32), (rows, cols)), shape=(len(slots), links.shape[0]))
+    return np.asarray((matrix @ links).toarray(), dtype=np.float32)
 
 
 def link_contrib(links: Links, slots: npt.NDArray[np.int64], weights: npt.NDArray[np.float32],
                  item: int) -> npt.NDArray[np.float32]:
     """``(L,)`` each slot's part of one item's link score (they sum to it)."""
-    if links.nnz == 0:
-        return np.zeros(len(slots), np.float32)
-    return (weights * links[slots, item].toarray().ravel()).astype(np.float32)
+    return link_contrib_many(links, slots, weights, np.array([item], np.int64))[0]
 
 
 def link_contrib_many(links: Links, slots: npt.NDArray[np.int64], weights: npt.NDArray[np.float32],
                       items: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-    """``(len(items), L)``: :func:`link_contrib` of several items in one sparse read."""
+    """``(len(items), L)``: :func:`link_contrib` of several items, read straight from the
+    sparse rows (each row's columns are sorted: one binary search for every slot and item)."""
     used = np.flatnonzero(weights > 0)
     out = np.zeros((len(items), len(slots)), np.float32)
     if links.nnz == 0 or len(used) == 0 or len(items) == 0:
         return out
-    out[:, used] = (links[slots[used]][:, items].toarray() * weights[used, None]).T
+    if not links.has_sorted_indices:  # made elsewhere than fit_links / links_from_checkpoint
+        links = links.sorted_indices()
+    starts, ends = links.indptr[slots[used]], links.indptr[slots[used] + 1]
+    lengths = ends - starts
+    if lengths.sum() == 0:
+        return out
+    # every used slot's row laid end to end, keyed (slot position, column): sorted, so searchable
+    flat = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    width = links.shape[1]
+    keys = np.repeat(np.arange(len(used), dtype=np.int64), lengths) * width + links.indices[flat]
+    wanted = np.arange(len(used), dtype=np.int64)[:, None] * width + np.asarray(items, np.int64)[None, :]
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    found = keys[at] == wanted  # (used slots, items)
+    parts = np.where(found, links.data[flat[at]], 0.0) * weights[used, None]
+    out[:, used] = parts.T
     return out
 
 
@@ -118,19 +143,8 @@ def batch_link_scores(links: Links, histories: list[npt.NDArray[np.int64]], conf
                       max_history: int) -> npt.NDArray[np.float32]:
     """``(users, n_items)`` link scores for many users, each read from their newest
     ``max_history`` items (the slots the encoder reads)."""
-    rows, cols, vals = [], [], []
-    for r, items in enumerate(histories):
-        slots = items[-max_history:]
-        w = slot_weights(len(slots), config)
-        used = w > 0
-        rows.append(np.full(int(used.sum()), r))
-        cols.append(slots[used])
-        vals.append(w[used])
-    weights = sp.csr_matrix((np.concatenate(vals) if vals else np.zeros(0, np.float32),
-                             (np.concatenate(rows) if rows else np.zeros(0, np.int64),
-                              np.concatenate(cols) if cols else np.zeros(0, np.int64))),
-                            shape=(len(histories), links.shape[0]), dtype=np.float32)
-    return np.asarray((weights @ links).toarray(), dtype=np.float32)
+    slots = [items[-max_history:] for items in histories]
+    return link_scores_many(links, slots, [slot_weights(len(s), config) for s in slots])
 
 
 def links_to_checkpoint(links: Links | None, config: LinksConfig) -> dict[str, object] | None:
@@ -150,4 +164,5 @@ def links_from_checkpoint(ckpt: dict[str, object], n_items: int) -> tuple[Links 
     config = LinksConfig(**{**stored["config"], "weights": tuple(stored["config"]["weights"])})
     links = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=tuple(stored["shape"]))
     links.resize((n_items, n_items))
+    links.sort_indices()  # link_contrib_many searches each row's columns
     return links, config

@@ -120,12 +120,16 @@ def build_sequences(events: pd.DataFrame, item_index: dict[str, int], scale_top:
         return Sequences([], np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     frame = events[["user_id", "item_id", "occurred_at", "event_type"]].copy()
     frame["low"] = low_ratings(events, scale_top)
-    frame["item"] = frame["item_id"].map(item_index)
-    frame = frame.dropna(subset=["item"])
-    frame["item"] = frame["item"].astype(np.int64)
+    # one hash lookup per distinct id and type, not one dictionary call per event
+    ids = pd.Index(frame["item_id"].astype(str)).unique()
+    rows = pd.Series([item_index.get(i, -1) for i in ids], index=ids, dtype=np.int64)
+    frame["item"] = rows.reindex(frame["item_id"].astype(str)).to_numpy()
+    frame = frame[frame["item"].to_numpy() >= 0]
     ts = pd.to_datetime(frame["occurred_at"], utc=True)
     frame["days"] = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds() / _SECONDS_PER_DAY
-    frame["code"] = np.where(frame["low"], LOW_RATING_CODE, frame["event_type"].map(event_code)).astype(np.int64)
+    kinds = pd.Index(frame["event_type"]).unique()
+    codes = pd.Series([event_code(k) for k in kinds], index=kinds, dtype=np.int64)
+    frame["code"] = np.where(frame["low"], LOW_RATING_CODE, codes.reindex(frame["event_type"]).to_numpy()).astype(np.int64)
     grouped = frame.groupby(["user_id", "item"], sort=False).agg(days=("days", "min"), code=("code", "max"))
     grouped = grouped.reset_index().sort_values(["user_id", "days", "item"], kind="stable")
     users, starts = np.unique(grouped["user_id"].to_numpy(), return_index=True)

@@ -192,17 +192,15 @@ def test_explanations_cite_what_is_liked_not_the_dislike(built_engine: Engine) -
 
 
 def test_the_cli_rows_carry_the_reading() -> None:
-    from recsys_core.cli import _recommendation_rows
-
     reading = read_description("Loves suspense films, hates romance").with_nearest({"romance": ["Romance"]})
     rec = Recommendation(rank=1, item_id="P1", title="T", score=1.0, long_part=0.5, short_part=0.2,
                          interest_part=0.3, interest_similarity=0.3, fine_id=0, fine_label="f", theme_id=0,
                          theme_label="t")
-    rows = _recommendation_rows(RecommendationList("U1", 0.5, 0.5, (rec,), interest_reading=reading))
+    rows = RecommendationList("U1", 0.5, 0.5, (rec,), interest_reading=reading).rows()
     assert rows[0]["interest_reading"] == {
         "liked": ["suspense films"], "disliked": ["romance"], "read_as": "+ suspense films; - romance (≈ Romance)",
         "reader": "rules", "nearest_interests": {"suspense films": [], "romance": ["Romance"]}}
-    assert _recommendation_rows(RecommendationList("U1", 0.5, 0.5, (rec,)))[0]["interest_reading"] is None
+    assert RecommendationList("U1", 0.5, 0.5, (rec,)).rows()[0]["interest_reading"] is None
 
 
 def test_the_lab_says_how_it_read_the_description() -> None:

@@ -11,7 +11,9 @@ from recsys_core.interests.links import (
     batch_link_scores,
     fit_links,
     link_contrib,
+    link_contrib_many,
     link_scores,
+    link_scores_many,
     links_from_checkpoint,
     links_to_checkpoint,
     slot_weights,
@@ -85,6 +87,28 @@ def test_a_score_is_exactly_the_sum_of_its_slots_parts() -> None:
     many = batch_link_scores(links, [slots, slots[:2]], cfg, max_history=100)
     np.testing.assert_allclose(many[0], scores, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(many[1], link_scores(links, slots[:2], slot_weights(2, cfg)), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("sorted_rows", [True, False])
+def test_slot_parts_read_from_the_rows_equal_the_dense_products(sorted_rows: bool) -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    dense = np.where(rng.random((40, 40)) < 0.2, rng.normal(size=(40, 40)), 0.0).astype(np.float32)
+    links = sp.csr_matrix(dense)
+    if not sorted_rows:  # columns out of order inside rows, as a matrix built elsewhere may have them
+        order = np.concatenate([np.arange(a, b)[::-1] for a, b in zip(links.indptr[:-1], links.indptr[1:], strict=True)])
+        links = sp.csr_matrix((links.data[order], links.indices[order], links.indptr), shape=links.shape)
+        assert not links.has_sorted_indices
+    slots = np.array([5, 0, 5, 39, 12, 7], np.int64)  # an item twice, the first slot unused
+    weights = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0], np.float32)
+    items = np.array([39, 0, 5, 17, 17, 2], np.int64)
+    expected = (dense[np.ix_(slots, items)] * weights[:, None]).T
+    np.testing.assert_allclose(link_contrib_many(links, slots, weights, items), expected, rtol=1e-6, atol=1e-7)
+    scores = link_scores_many(links, [slots, slots[:0], slots[3:]], [weights, weights[:0], weights[3:]])
+    np.testing.assert_allclose(scores[0], weights @ dense[slots], rtol=1e-5, atol=1e-6)
+    assert not scores[1].any()  # no slots: no link score
+    np.testing.assert_allclose(scores[2], link_scores(links, slots[3:], weights[3:]))  # a row is the same in any batch
 
 
 def test_links_survive_the_checkpoint_and_grow_with_new_items() -> None:

@@ -12,7 +12,7 @@ from recsys_core.data.importers import commit_plan, plan_files
 from recsys_core.errors import UnknownItemError
 from recsys_core.fusion import check_alpha, fuse, weighted_parts
 from recsys_core.interests.links import link_scores
-from recsys_core.recommend import branch_scores, rerank_mmr, top_n
+from recsys_core.recommend import branch_scores, evidence_for, rerank_mmr, top_n, top_n_many
 from tests.conftest import write
 
 Engine = Any
@@ -72,6 +72,14 @@ def test_evidence_items_come_from_the_users_history(built_engine: Engine) -> Non
             weights = [e.weight for e in r.evidence]
             assert weights == sorted(weights, reverse=True) and sum(weights) <= 1.0 + 1e-6
             assert r.fine_label and r.theme_label
+        # the list's evidence, read for all its items at once, is each item's evidence read alone
+        serving = built_engine.serving()
+        state = built_engine.user_state(user)
+        for r in result.items:
+            row = serving.item_index[r.item_id]
+            alone = evidence_for(state, serving.item_vecs[row], 0.5, built_engine.config.recommend.n_evidence, serving.links, row)
+            assert [str(serving.item_ids[j]) for j, _ in alone] == [e.item_id for e in r.evidence]
+            assert [w for _, w in alone] == pytest.approx([e.weight for e in r.evidence], abs=1e-5)
 
 
 def test_a_slider_move_does_not_rerun_the_encoder(built_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,6 +192,11 @@ def test_pure_helpers() -> None:
             check_alpha(bad)
     scores = np.array([0.1, np.inf * -1, 0.9, 0.5, 0.9])
     assert top_n(scores, 3).tolist() == [2, 4, 3]
+    assert top_n(scores, 9).tolist() == [2, 4, 3, 0]  # only finite scores
+    tied = np.array([0.3, 0.7, 0.7, 0.7, 0.7, 0.1], np.float32)
+    assert top_n(tied, 2).tolist() == [1, 2]  # ties at the cut go to the lower index, never to chance
+    rows = top_n_many(np.stack([tied, tied[::-1], np.full(6, -np.inf, np.float32)]), 3)
+    assert [r.tolist() for r in rows] == [[1, 2, 3], [1, 2, 3], []]
     vecs = np.array([[1, 0], [1, 0], [0, 1]], np.float32)
     picked = rerank_mmr(np.array([0, 1, 2]), np.array([1.0, 0.99, 0.5]), vecs, 2, diversity=0.9)
     assert picked.tolist() == [0, 2]
