@@ -145,6 +145,7 @@ def build_model(
         "new_texts": snapshot.features.n_new,
         "fusion": _jsonable(fitted.fusion),  # the links' weight, chosen on validation
         "next_visit_gap_days": next_visit_gap(fitted.sequences, config.model.session_gap_minutes / 1440.0),
+        "cluster": config.cluster.address,  # where embedding and training ran (None: in this process)
     }
     build_config = {"hierarchy": config.hierarchy, "model": config.model, "seed": config.seed}
     build_id = save_build(store, snapshot.data_version, embedder.name, build_config, stats, buffer.getvalue(),

@@ -100,6 +100,9 @@ class InterestModelConfig:
     use_item_ids: bool = True  # add a learned per-item vector to the projected text
     id_dropout: float = 0.5  # share of training steps an item's id vector is hidden (cold items)
     epochs: int = 8  # the budget the learning rate decays over (see lr_schedule)
+    # at most this many training examples seen in all (epochs x examples): a catalogue with a
+    # million events gets 3 passes, not 8, each of which already holds 12 of a 100k-event set's
+    max_examples: int = 3_000_000
     batch_size: int = 256
     learning_rate: float = 5e-3
     weight_decay: float = 1e-5
@@ -122,8 +125,8 @@ class InterestModelConfig:
             raise ValueError(f"InterestModelConfig.lr_schedule must be 'constant' or 'linear', got {self.lr_schedule!r}")
         if not 0.0 <= self.id_dropout <= 1.0:
             raise ValueError("InterestModelConfig.id_dropout must be in [0, 1]")
-        if self.epochs < 1 or self.batch_size < 2:
-            raise ValueError("InterestModelConfig: epochs >= 1, batch_size >= 2")
+        if self.epochs < 1 or self.batch_size < 2 or self.max_examples < 1:
+            raise ValueError("InterestModelConfig: epochs >= 1, batch_size >= 2, max_examples >= 1")
 
 
 @dataclass(frozen=True, slots=True)

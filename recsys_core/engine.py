@@ -44,7 +44,7 @@ from recsys_core.embeddings.factory import make_embedder
 from recsys_core.errors import InvalidArgumentError, UnknownItemError
 from recsys_core.evaluation import runs
 from recsys_core.explain.service import Explanations
-from recsys_core.maps import InterestMap, UserOverlay, describe_items, item_map, user_overlay
+from recsys_core.maps import InterestMap, UserOverlay, describe_items, drawn_items, item_map, user_overlay
 from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label, to_days
 from recsys_core.population.adoption import detect_adoptions
 from recsys_core.population.features import text_vectors, user_features
@@ -425,6 +425,11 @@ class RecsysEngine:
     def interest_map(self, on_progress: Progress | None = None) -> InterestMap:
         """The newest build's item map, projected once per build and stored (see :func:`maps.item_map`)."""
         return item_map(self.store, self.serving(), self.config.seed, on_progress)
+
+    def drawn_map_items(self, imap: InterestMap, keep: list[str] | None = None, theme: int | None = None) -> pd.DataFrame:
+        """The items the map page draws (all up to :data:`maps.MAX_DRAWN`, else an even share of
+        every fine interest, with ``keep`` always in; one ``theme``'s when given)."""
+        return drawn_items(imap, keep=keep or (), theme=theme, seed=self.config.seed)
 
     def user_overlay(self, user_id: str, recs: RecommendationList | None = None, include_simulated: bool = False,
                      imap: InterestMap | None = None, as_of: AsOf = NEXT_VISIT) -> UserOverlay:

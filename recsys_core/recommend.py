@@ -16,7 +16,7 @@ import numpy.typing as npt
 from recsys_core.errors import InvalidArgumentError
 from recsys_core.fusion import fuse
 from recsys_core.interests.descriptions import DescriptionReading
-from recsys_core.interests.links import Links, link_contrib, link_contrib_many, link_scores_many
+from recsys_core.interests.links import Links, link_contrib, link_contrib_many, link_product
 from recsys_core.moments import as_of_label, from_days
 
 
@@ -163,10 +163,12 @@ def branch_scores_many(
     users[1::2] = [s.u_short for s in states]
     both = users @ item_vecs.T
     long_s, short_s = both[0::2], both[1::2]
-    linked = [i for i, s in enumerate(states) if s.link_weights is not None and len(s.slots)]
-    if links is not None and linked:
-        short_s[linked] += link_scores_many(links, [states[i].slots for i in linked],
-                                            [states[i].link_weights for i in linked])  # type: ignore[misc]
+    linked = np.array([i for i, s in enumerate(states) if s.link_weights is not None and len(s.slots)], np.int64)
+    if links is not None and len(linked):
+        product = link_product(links, [states[i].slots for i in linked],
+                               [states[i].link_weights for i in linked])  # type: ignore[misc]
+        rows = linked[np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))]
+        short_s[rows, product.indices] += product.data  # each (user, item) once: a plain add, no dense copy
     return long_s, short_s
 
 
@@ -208,10 +210,15 @@ def top_n_many(scores: npt.NDArray[np.floating], n: int) -> list[npt.NDArray[np.
     k = min(n, width)
     if k < 1 or rows == 0:
         return [np.zeros(0, np.int64) for _ in range(rows)]
-    cut = torch.topk(torch.from_numpy(np.ascontiguousarray(scores)), k, dim=1, sorted=False).values.min(dim=1).values.numpy()
+    top = torch.topk(torch.from_numpy(np.ascontiguousarray(scores)), min(k + 1, width), dim=1, sorted=True)
+    values, indices = top.values.numpy(), top.indices.numpy()
     out = []
-    for row, at in zip(scores, cut, strict=True):
-        picked = np.flatnonzero(row >= at) if np.isfinite(at) else np.flatnonzero(np.isfinite(row))
+    for r, row in enumerate(scores):
+        cut = values[r, k - 1]
+        if k < width and values[r, k] < cut and np.isfinite(cut):  # the top k are exactly the items at or above the cut
+            picked = indices[r, :k]
+        else:  # ties at the cut, or fewer than k finite scores: read the whole row
+            picked = np.flatnonzero(row >= cut) if np.isfinite(cut) else np.flatnonzero(np.isfinite(row))
         out.append(picked[np.lexsort((picked, -row[picked]))][:n].astype(np.int64))
     return out
 

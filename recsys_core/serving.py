@@ -26,7 +26,7 @@ from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import item_features, text_only_features
 from recsys_core.errors import NotBuiltError, RecsysError
-from recsys_core.fusion import fuse, weighted_parts
+from recsys_core.fusion import fuse_into, weighted_parts
 from recsys_core.interests.descriptions import InterestMatch, read_description
 from recsys_core.interests.hierarchy import member_centroids
 from recsys_core.interests.links import Links, links_from_checkpoint, slot_weights
@@ -165,6 +165,12 @@ class ServingModel:
         self.rating_scale_top = rating_scale(store)  # one user's ratings are read on the catalogue's scale
         _log.info("serving build %d: %d items (%d new since the build)", build.build_id, len(ordered), len(new))
         return self
+
+    def id_and_title_lists(self) -> tuple[list[str], list[str]]:
+        """Item ids and titles as Python strings, made once (a list's items read them)."""
+        if getattr(self, "_id_title_lists", None) is None:
+            self._id_title_lists = ([str(i) for i in self.item_ids], [str(t) for t in self.titles])
+        return self._id_title_lists
 
     def apply_names(self, names: dict[tuple[str, int], str]) -> None:
         """Show these node names instead of the keyword labels (others keep their keywords)."""
@@ -396,16 +402,23 @@ def rank_many(
             long_s[scored], short_s[scored] = ls, ss
         else:
             long_s, short_s = ls, ss
+        row, scratch = np.empty(n_items, np.float32), np.empty(n_items, np.float32)
         for r in scored:
-            score[r] = fuse(long_s[r], short_s[r], weights[r])
+            if wide:
+                fuse_into(long_s[r], short_s[r], weights[r], row, scratch)
+                score[r] = row
+            else:
+                fuse_into(long_s[r], short_s[r], weights[r], score[r], scratch)
     for r in set(range(len(states))) - set(scored):
         score[r] = np.log1p(serving.popularity)
     if keep is not None:
         score = np.where(keep, score if interest_part is None else score + interest_part, -np.inf)
     for r, state in enumerate(states):
         score[r, state.history] = -np.inf
-    score[:, serving.removed] = -np.inf
+    if serving.removed.any():
+        score[:, np.flatnonzero(serving.removed)] = -np.inf
     orders = top_n_many(score, max(n, pool) if diversity > 0 else n)
+    ids, titles = serving.id_and_title_lists()
     out = []
     for r, state in enumerate(states):
         a = weights[r]
@@ -418,14 +431,13 @@ def rank_many(
             fine = int(serving.fine_of_item[i])
             theme = int(serving.theme_of_item[i])
             recs.append(Recommendation(
-                rank=rank, item_id=str(serving.item_ids[i]), title=str(serving.titles[i]), score=float(score[r, i]),
+                rank=rank, item_id=ids[i], title=titles[i], score=float(score[r, i]),
                 long_part=float(long_w[rank - 1]), short_part=float(short_w[rank - 1]),
                 interest_part=0.0 if interest_part is None else float(interest_part[i]),
                 interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
                 fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),
                 theme_id=theme, theme_label=serving.theme_labels.get(theme, f"theme {theme}"),
-                evidence=tuple(Evidence(str(serving.item_ids[j]), str(serving.titles[j]), w)
-                               for j, w in evidence[rank - 1]),
+                evidence=tuple(Evidence(ids[j], titles[j], w) for j, w in evidence[rank - 1]),
             ))
         popular = "no history or profile for this user: most popular items" if state.cold_start == "popular" else None
         out.append(RecommendationList(

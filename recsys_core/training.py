@@ -33,7 +33,7 @@ from recsys_core.interests.labels import item_descriptors
 from recsys_core.interests.links import Links, batch_link_scores, fit_links
 from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
 from recsys_core.interests.train import EpochStats, train_interest_model
-from recsys_core.metrics import ndcg_at_k, rank_of_targets
+from recsys_core.metrics import ndcg_per_user, rank_of_targets
 
 MIN_ITEMS = 4
 MIN_VALIDATION_USERS = 10  # fewer held-out users give no usable early-stopping signal
@@ -148,9 +148,17 @@ def fit_model(
     train, held = drop_last(history)
     validation = held if hold_out_test or len(held.users) >= MIN_VALIDATION_USERS else None
     started = time.perf_counter()
-    model, epochs = train_interest_model(
-        config.model, snapshot.features.features, hierarchy.fine_of_item_, hierarchy.theme_of_fine_, train,
-        config.seed, validation=validation, on_epoch=on_epoch)
+    inputs = {"config": config.model, "text_features": snapshot.features.features,
+              "fine_of_item": hierarchy.fine_of_item_, "theme_of_fine": hierarchy.theme_of_fine_, "seqs": train,
+              "seed": config.seed, "validation": validation}
+    if config.cluster.address:  # data-parallel on the named Ray cluster, the same loop in each worker
+        from recsys_core.cluster.ray_jobs import train_on_cluster
+
+        model, epochs = train_on_cluster(config.cluster, **inputs)
+        for stats in epochs if on_epoch is not None else ():
+            on_epoch(stats)
+    else:
+        model, epochs = train_interest_model(**inputs, on_epoch=on_epoch)
     seconds["training"] = time.perf_counter() - started
     links, figures = None, None
     if validation is not None:
@@ -178,27 +186,31 @@ def fit_fusion(
     from recsys_core.serving import encode_states
 
     users = validation.users
-    states = encode_states(model, config.model, train, users, train.lengths()[users], validation.days)
     with torch.inference_mode():
         item_vecs = model.item_vectors().numpy()  # type: ignore[attr-defined]
-    gate = np.array([s.gate for s in states], np.float64)
-    long_s = np.stack([s.u_long for s in states]) @ item_vecs.T
-    vector_short = np.stack([s.u_short for s in states]) @ item_vecs.T
-    histories = [train.user(int(u))[0] for u in users]
     raw = fit_links(train, n_items, config.links) if config.links.enabled else None
-    link_s = None if raw is None else batch_link_scores(raw, histories, config.links, config.model.max_history)
-
-    def ndcg(weight: float) -> float:
-        short = vector_short if link_s is None or weight == 0 else vector_short + weight * link_s
-        scores = fuse(long_s, short, gate).astype(np.float64)
-        for row, items in enumerate(histories):
-            scores[row, items] = -np.inf
-        return ndcg_at_k(rank_of_targets(scores, validation.items), 10)
-
-    without = ndcg(0.0)
+    weights = [0.0, *(float(w) for w in config.links.weights if w > 0 and raw is not None)]
+    totals = np.zeros(len(weights))
+    rows = max(1, config.recommend.score_batch_cells // max(n_items, 1))  # users x items scored at once
+    for start in range(0, len(users), rows):  # a chunk of users at a time: memory stays flat at any size
+        part = users[start:start + rows]
+        states = encode_states(model, config.model, train, part, train.lengths()[part], validation.days[start:start + rows])
+        gate = np.array([s.gate for s in states], np.float64)
+        long_s = np.stack([s.u_long for s in states]) @ item_vecs.T
+        vector_short = np.stack([s.u_short for s in states]) @ item_vecs.T
+        histories = [train.user(int(u))[0] for u in part]
+        link_s = None if raw is None else batch_link_scores(raw, histories, config.links, config.model.max_history)
+        for k, weight in enumerate(weights):
+            short = vector_short if link_s is None or weight == 0 else vector_short + weight * link_s
+            scores = fuse(long_s, short, gate).astype(np.float64)
+            for row, items in enumerate(histories):
+                scores[row, items] = -np.inf
+            totals[k] += ndcg_per_user(rank_of_targets(scores, validation.items[start:start + rows]), 10).sum()
+    figure = totals / max(len(users), 1)
+    without = float(figure[0])
     best = (without, 0.0)
-    for weight in (config.links.weights if raw is not None else ()):
-        if weight > 0 and (figure := ndcg(float(weight))) > best[0] + 1e-9:
-            best = (figure, float(weight))
+    for weight, value in zip(weights[1:], figure[1:], strict=True):
+        if value > best[0] + 1e-9:
+            best = (float(value), weight)
     figures = {"val_ndcg_10_without_links": without, "val_ndcg_10": best[0], "link_weight": best[1]}
     return (raw * best[1] if raw is not None and best[1] > 0 else None), figures

@@ -74,15 +74,17 @@ def build_interest_map(
     overlay: object | None = None,
     found: list[str] | None = None,
     height: int = 640,
+    drawn: pd.DataFrame | None = None,
 ) -> go.Figure:
     """The item map coloured by theme or fine interest, with the nodes' centroids labelled.
 
     ``imap`` is a :class:`recsys_core.maps.InterestMap`; ``overlay`` a
     :class:`recsys_core.maps.UserOverlay` (history by time, long/short/fused positions,
-    recommendations); ``found`` item ids to ring (a title search). Item traces carry the item
-    id as ``customdata`` so box/lasso selections map back to items.
+    recommendations); ``found`` item ids to ring (a title search); ``drawn`` the items to draw
+    (default all: see :func:`recsys_core.maps.drawn_items`). Item traces carry the item id as
+    ``customdata`` so box/lasso selections map back to items.
     """
-    items: pd.DataFrame = imap.items  # type: ignore[attr-defined]
+    items: pd.DataFrame = imap.items if drawn is None else drawn  # type: ignore[attr-defined]
     nodes: pd.DataFrame = imap.nodes  # type: ignore[attr-defined]
     fig = go.Figure()
     key, label_col = ("theme_id", "theme_label") if level == "theme" else ("fine_id", "fine_label")
@@ -111,7 +113,7 @@ def build_interest_map(
             hovertemplate=f"<b>%{{customdata[0]}}</b> ({lvl})<br>%{{customdata[1]}}<br>%{{customdata[2]}} items<extra></extra>",
         ))
     if found:
-        hits = items[items["item_id"].isin(set(found))]
+        hits = imap.items[imap.items["item_id"].isin(set(found))]  # type: ignore[attr-defined]
         fig.add_trace(go.Scatter(
             x=hits["x"], y=hits["y"], mode="markers", name="search hits",
             marker={"size": 14, "color": "rgba(0,0,0,0)", "line": {"color": "#c0392b", "width": 2.5}},

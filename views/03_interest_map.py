@@ -32,6 +32,9 @@ with st.spinner("Projecting the items (once per build)..."):
 seed_widget("map.level", "level", lambda v: v if v in ("theme", "fine") else "theme", "theme")
 seed_widget("map.overlay", "overlay", lambda v: v != "0", True)
 seed_widget("map.search", "q", str, "")
+themes = imap.nodes[imap.nodes["level"] == "theme"].sort_values("label")
+theme_names = {int(r.node_id): f"{r.label} ({r.size:,} items)" for r in themes.itertuples()}
+seed_widget("map.theme", "theme", lambda v: int(v) if v.isdigit() and int(v) in theme_names else None, None)
 left, mid, right = st.columns([1.2, 1.4, 2])
 LEVEL_NAMES = {"theme": "Theme", "fine": "Fine interest"}
 level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
@@ -39,7 +42,11 @@ level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
 show_user = mid.toggle(f"Show {selected_user()}", key="map.overlay",
                        help="History coloured by time (dark = old, yellow = new), interest positions, recommendations")
 search = right.text_input("Find items by title", key="map.search", placeholder="e.g. espresso")
-set_params(level=level if level != "theme" else None, overlay=None if show_user else 0, q=search.strip() or None)
+theme = st.selectbox("Items of", [None, *theme_names], key="map.theme",
+                     format_func=lambda t: "every theme" if t is None else theme_names[t],
+                     help="Draw one theme's items only (all of them, on a large catalogue)")
+set_params(level=level if level != "theme" else None, overlay=None if show_user else 0, q=search.strip() or None,
+           theme=theme)
 
 found = []
 if search.strip():
@@ -55,9 +62,15 @@ if show_user and selected_user():
         show_error(exc)
 _ = events_key()  # the overlay reads simulated events too
 
-fig = build_interest_map(imap, level, overlay, found)
+keep = found + ([] if overlay is None else overlay.history["item_id"].tolist() + overlay.recommended["item_id"].tolist())
+drawn = eng.drawn_map_items(imap, keep, theme)
+fig = build_interest_map(imap, level, overlay, found, drawn=drawn)
 event = st.plotly_chart(fig, width="stretch", key="map.chart", on_select="rerun", selection_mode=("box", "lasso"))
-st.caption(f"{len(imap.items):,} items, {int((imap.nodes['level'] == 'fine').sum())} fine interests (small diamonds), "
+total = len(imap.items) if theme is None else int((imap.items["theme_id"] == theme).sum())
+shown = (f"{total:,} items" if len(drawn) >= total else
+         f"{len(drawn):,} of {total:,} items drawn (an even share of every fine interest; pick a theme above to see "
+         "more of its items)")
+st.caption(f"{shown}, {int((imap.nodes['level'] == 'fine').sum())} fine interests (small diamonds), "
            f"{int((imap.nodes['level'] == 'theme').sum())} themes (large diamonds). Drag a lasso or a box to "
            "summarise a region.")
 

@@ -11,6 +11,7 @@ the store changes until the caller writes the results; a job that fails raises
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -247,3 +248,67 @@ def recommend_on_cluster(store: Any, config: RecsysConfig, users: Sequence[str],
     if len(results) != len(users):
         raise ClusterError(f"the cluster returned {len(results)} lists for {len(users)} users")
     return [json.loads(results[i]) for i in order]
+
+
+# ---------------------------------------------------------------------- training
+def _train_worker(job: dict[str, Any]) -> None:
+    """One Ray Train worker: the product's own training loop on its share of every batch, the
+    gradients averaged across workers (DistributedDataParallel); the first worker writes the
+    weights and the epochs' figures to the job folder."""
+    import pickle
+
+    import ray.train
+    import ray.train.torch
+    import torch
+
+    from recsys_core.interests.train import train_interest_model
+
+    torch.set_num_threads(int(job["threads"]))
+    with open(job["inputs"], "rb") as handle:
+        inputs = pickle.load(handle)  # noqa: S301 - written by this job's driver a moment ago
+    context = ray.train.get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    model, epochs = train_interest_model(
+        **inputs, shard=(rank, world),
+        prepare=lambda m: ray.train.torch.prepare_model(m, parallel_strategy_kwargs={"find_unused_parameters": True}))
+    if rank == 0:
+        target = Path(job["output"])
+        partial = target.with_suffix(".partial")
+        torch.save({"state_dict": model.state_dict(), "epochs": [dataclasses.asdict(e) for e in epochs]}, partial)
+        partial.replace(target)
+
+
+def train_on_cluster(cluster: ClusterConfig, **inputs: Any) -> tuple[Any, list[Any]]:
+    """:func:`recsys_core.interests.train.train_interest_model` run data-parallel by Ray
+    Train's ``TorchTrainer``, one worker per CPU; returns the trained model and its epochs."""
+    import pickle
+
+    import torch
+    from ray.train import RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    from recsys_core.interests.model import InterestModel
+    from recsys_core.interests.train import EpochStats
+
+    ray = connect(cluster)
+    inputs = {k: v for k, v in inputs.items() if k != "on_epoch"}
+    with job_folder(cluster) as folder:
+        with open(folder / "inputs.pkl", "wb") as handle:
+            pickle.dump(inputs, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        trainer = TorchTrainer(
+            _train_worker,
+            train_loop_config={"inputs": str(folder / "inputs.pkl"), "output": str(folder / "model.pt"),
+                               "threads": cluster.threads_per_worker},
+            scaling_config=ScalingConfig(num_workers=_workers(ray, cluster), use_gpu=False,
+                                         resources_per_worker={"CPU": 1}),
+            run_config=RunConfig(storage_path=str(folder / "train"), name="interest-model"))
+        _run("training", trainer.fit)
+        if not (folder / "model.pt").is_file():
+            raise ClusterError("the cluster's training finished without writing the model")
+        result = torch.load(folder / "model.pt", weights_only=False)
+    config = inputs["config"]
+    model = InterestModel(config, torch.as_tensor(inputs["text_features"]), torch.as_tensor(inputs["fine_of_item"]),
+                          torch.as_tensor(inputs["theme_of_fine"]))
+    model.load_state_dict(result["state_dict"])
+    model.eval()
+    return model, [EpochStats(**e) for e in result["epochs"]]

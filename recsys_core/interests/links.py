@@ -97,14 +97,23 @@ def link_scores_many(links: Links, slots: list[npt.NDArray[np.int64]],
                      weights: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
     """``(users, n_items)`` link scores for many users' slots and slot weights at once (one
     sparse product; each user's row is computed alone, so it is the same in any batch)."""
+    return np.asarray(link_product(links, slots, weights).toarray(), dtype=np.float32)
+
+
+def link_product(links: Links, slots: list[npt.NDArray[np.int64]],
+                 weights: list[npt.NDArray[np.float32]]) -> sp.csr_matrix:
+    """:func:`link_scores_many` still sparse (a user's row holds only the items their newest
+    items link to), its entries summed and sorted: cheap to add into a dense score matrix."""
     used = [w > 0 for w in weights]
     rows = np.repeat(np.arange(len(slots)), [int(u.sum()) for u in used])
     cols = np.concatenate([s[u] for s, u in zip(slots, used, strict=True)]) if slots else np.zeros(0, np.int64)
     vals = np.concatenate([w[u] for w, u in zip(weights, used, strict=True)]) if slots else np.zeros(0, np.float32)
     if links.nnz == 0 or len(vals) == 0:
-        return np.zeros((len(slots), links.shape[1]), np.float32)
+        return sp.csr_matrix((len(slots), links.shape[1]), dtype=np.float32)
     matrix = sp.csr_matrix((vals.astype(np.float32), (rows, cols)), shape=(len(slots), links.shape[0]))
-    return np.asarray((matrix @ links).toarray(), dtype=np.float32)
+    product = (matrix @ links).astype(np.float32)
+    product.sum_duplicates()
+    return product
 
 
 def link_contrib(links: Links, slots: npt.NDArray[np.int64], weights: npt.NDArray[np.float32],

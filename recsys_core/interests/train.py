@@ -103,6 +103,12 @@ def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int
     return total / max(len(held.users), 1)
 
 
+def epoch_budget(config: InterestModelConfig, n_examples: int) -> int:
+    """Passes over ``n_examples`` training examples: ``config.epochs``, fewer when that would
+    show the model more than ``config.max_examples`` examples in all (never fewer than one)."""
+    return max(1, min(config.epochs, math.ceil(config.max_examples / max(n_examples, 1))))
+
+
 def train_interest_model(
     config: InterestModelConfig,
     text_features: npt.NDArray[np.float32],
@@ -112,6 +118,8 @@ def train_interest_model(
     seed: int,
     validation: HeldOut | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
+    shard: tuple[int, int] = (0, 1),
+    prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
 ) -> tuple[InterestModel, list[EpochStats]]:
     """Fit a fresh model on ``seqs``.
 
@@ -123,6 +131,11 @@ def train_interest_model(
         seed: Seed for initialisation, shuffling and negative sampling.
         validation: Held-out next items for early stopping, or None to run every epoch.
         on_epoch: Progress callback.
+        shard: ``(rank, world)`` for data-parallel training (:mod:`recsys_core.cluster`): every
+            worker walks the same shuffled batches and takes every ``world``-th example of each,
+            from ``rank``; the negatives are drawn for the whole batch, so with the gradients
+            averaged by ``prepare``'s wrapper the steps are the single process's.
+        prepare: Wraps the model for the gradient exchange (``ray.train.torch.prepare_model``).
 
     Raises:
         ModelFitError: No sequence has two items, or the loss became NaN.
@@ -137,31 +150,37 @@ def train_interest_model(
     if len(users) == 0:
         raise ModelFitError("no user has two or more items: there is nothing to learn the next item from")
     optim = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    total_steps = config.epochs * math.ceil(len(users) / config.batch_size)
+    n_epochs = epoch_budget(config, len(users))
+    total_steps = n_epochs * math.ceil(len(users) / config.batch_size)
     schedule = None
     if config.lr_schedule == "linear":  # down to zero at the end of the epoch budget
         schedule = torch.optim.lr_scheduler.LambdaLR(optim, lambda step: max(0.0, 1.0 - step / total_steps))
     all_items = torch.arange(n_items)
     history: list[EpochStats] = []
     stopping = EarlyStopping(config.patience)
+    rank, world = shard
+    net = model if prepare is None else prepare(model)
     model.train()
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, n_epochs + 1):
         started = time.perf_counter()
         order = rng.permutation(len(users))
         losses = []
         for start in range(0, len(order), config.batch_size):
-            pick = order[start:start + config.batch_size]
-            u, p = users[pick], positions[pick]
-            at = seqs.days[seqs.offsets[u] + p]
-            batch = history_batch(seqs, config, u, p, at)
-            targets = torch.as_tensor(seqs.items[seqs.offsets[u] + p])
+            whole = order[start:start + config.batch_size]
+            if len(whole) < world:  # a worker with no example would leave the others waiting
+                continue
+            targets = torch.as_tensor(seqs.items[seqs.offsets[users[whole]] + positions[whole]])
             if n_items <= config.n_negatives:
                 candidates = all_items
             else:
                 sampled = torch.randperm(n_items, generator=gen)[: config.n_negatives]
                 candidates = torch.unique(torch.cat([sampled, targets]))
             drop = (torch.rand(n_items, generator=gen) < config.id_dropout) if config.use_item_ids else None
-            _, loss = model(batch, targets, candidates, drop)
+            pick = whole[rank::world]
+            u, p = users[pick], positions[pick]
+            at = seqs.days[seqs.offsets[u] + p]
+            batch = history_batch(seqs, config, u, p, at)
+            _, loss = net(batch, targets[rank::world], candidates, drop)
             if not torch.isfinite(loss):
                 raise ModelFitError(f"training diverged: loss is {loss.item()} at epoch {epoch}")
             optim.zero_grad(set_to_none=True)
@@ -172,9 +191,9 @@ def train_interest_model(
                 schedule.step()
             losses.append(float(loss.item()))
         val = validation_ndcg(model, seqs, validation) if validation is not None else None
-        stats = EpochStats(epoch, config.epochs, float(np.mean(losses)), val, time.perf_counter() - started)
+        stats = EpochStats(epoch, n_epochs, float(np.mean(losses)), val, time.perf_counter() - started)
         history.append(stats)
-        _log.info("epoch %d/%d loss %.4f val NDCG@10 %s (%.1f s)", epoch, config.epochs, stats.loss,
+        _log.info("epoch %d/%d loss %.4f val NDCG@10 %s (%.1f s)", epoch, n_epochs, stats.loss,
                   "-" if val is None else f"{val:.4f}", stats.seconds)
         if on_epoch is not None:
             on_epoch(stats)

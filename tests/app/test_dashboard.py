@@ -186,6 +186,14 @@ def test_map_switches_level_and_overlays_the_user(built_app: Path) -> None:
     assert at.query_params["level"] in ("fine", ["fine"])
     at.text_input(key="map.search").input("a").run()
     assert any("search hits" == t.get("name") for t in _figures(at)[0]["data"])
+    at.selectbox(key="map.theme").select_index(1).run()  # the first theme by name
+    assert not at.exception
+    picked = at.session_state["map.theme"]
+    assert isinstance(picked, int) and at.query_params["theme"] in (str(picked), [str(picked)])
+    drawn = sum(len(t.get("x", [])) for t in _figures(at)[0]["data"] if t.get("type") == "scattergl")
+    assert 0 < drawn < 800  # one theme's items, not the catalogue's 800
+    again = _app("views/03_interest_map.py", theme=str(picked))  # the link opens the same theme
+    assert again.session_state["map.theme"] == picked
 
 
 def test_user_explorer_shows_timeline_interests_and_gate(built_app: Path) -> None:

@@ -108,6 +108,9 @@ def test_the_sample_built_on_the_cluster_matches_the_build_here(cluster: str, sh
     on_cluster = ("--ray", cluster, "--ray-shared-dir", str(shared))
     _cli(local, "build", "--no-names")
     _cli(remote, "build", "--no-names", *on_cluster)
+    with duckdb.connect(str(remote), read_only=True) as con:
+        stats = json.loads(con.execute("SELECT stats FROM builds ORDER BY build_id DESC LIMIT 1").fetchone()[0])
+    assert stats["cluster"] == cluster  # trained there (Ray Train), not here
     here, there = _vectors(local), _vectors(remote)
     assert len(there) >= 800 and set(there) == set(here)  # every item text, embedded by the workers
     cosines = np.array([float(here[h] @ there[h]) for h in here])

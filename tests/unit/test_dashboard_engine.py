@@ -133,3 +133,23 @@ def test_warm_up_loads_the_served_model_once_and_waits_for_a_build(built_engine:
     assert built_engine.warm_up() is True
     served = built_engine.serving()
     assert built_engine.warm_up() is True and built_engine.serving() is served  # loaded once
+
+
+def test_a_large_map_draws_an_even_share_of_every_fine_interest() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from recsys_core.maps import InterestMap, drawn_items
+
+    rng = np.random.default_rng(0)
+    fine = np.concatenate([np.zeros(900, int), np.ones(90, int), np.full(10, 2)])
+    items = pd.DataFrame({"item_id": [f"i{k}" for k in range(1000)], "fine_id": fine, "theme_id": fine // 2,
+                          "x": rng.normal(size=1000), "y": rng.normal(size=1000)})
+    imap = InterestMap(1, items, pd.DataFrame())
+    assert len(drawn_items(imap, max_points=1000)) == 1000  # small enough: everything
+    drawn = drawn_items(imap, max_points=100, keep=["i999", "i5"])
+    counts = drawn["fine_id"].value_counts()
+    assert 95 <= len(drawn) <= 102 and counts[0] in (90, 91) and counts[1] == 9 and counts[2] >= 1  # shares kept
+    assert {"i999", "i5"} <= set(drawn["item_id"])  # kept items are always drawn
+    assert drawn.equals(drawn_items(imap, max_points=100, keep=["i999", "i5"]))  # the same points every call
+    assert set(drawn_items(imap, max_points=100, theme=0)["theme_id"]) == {0}  # one theme's items

@@ -67,3 +67,14 @@ def test_fusion_is_written_in_one_module_only() -> None:
     hits = [str(p.relative_to(root)) for p in root.rglob("*.py")
             if any(pattern.search(line) for line in p.read_text().splitlines() if not line.strip().startswith("#"))]
     assert hits == ["fusion.py"]
+
+
+def test_fusing_into_a_buffer_gives_the_same_numbers() -> None:
+    from recsys_core.fusion import fuse, fuse_into
+
+    rng = np.random.default_rng(0)
+    long, short = rng.normal(size=(2, 500)).astype(np.float32)
+    out, scratch = np.empty(500, np.float32), np.empty(500, np.float32)
+    for alpha in (0.0, 0.3, 0.731, 1.0):
+        fuse_into(long, short, alpha, out, scratch)
+        assert np.array_equal(out, fuse(long, short, alpha))  # bit for bit: lists do not depend on the path

@@ -113,6 +113,42 @@ def test_training_is_deterministic_for_a_seed() -> None:
         assert torch.equal(pa, pb), na
 
 
+def test_a_large_training_set_gets_fewer_passes_within_the_example_budget() -> None:
+    from recsys_core.interests.train import epoch_budget
+
+    cfg = InterestModelConfig(epochs=8, max_examples=3_000_000)
+    assert epoch_budget(cfg, 95_000) == 8  # a 100k-event catalogue keeps its 8 epochs
+    assert epoch_budget(cfg, 1_150_000) == 3  # a million events: 3 passes
+    assert epoch_budget(cfg, 50_000_000) == 1  # never none
+    feats, fine, tof, events = _toy()
+    seqs = build_sequences(events, _index())
+    n_examples = len(training_examples(seqs)[0])
+    _, history = train_interest_model(replace(CFG, epochs=5, max_examples=2 * n_examples), feats, fine, tof, seqs, seed=1)
+    assert len(history) == 2 and history[-1].epochs == 2  # the budget, not the epoch setting, ended training
+
+
+def test_data_parallel_shards_cover_every_example_once() -> None:
+    """Two workers with the same seed, each on its share of every batch (no gradient exchange
+    here: each trains alone), see the same number of steps and between them the whole batch."""
+    feats, fine, tof, events = _toy()
+    seqs = build_sequences(events, _index())
+    cfg = replace(CFG, epochs=1, batch_size=8)
+    seen: list[list[int]] = [[], []]
+    for rank in (0, 1):
+        def count(model: torch.nn.Module, rank: int = rank) -> torch.nn.Module:
+            original = model.forward
+
+            def forward(batch, targets, candidates, drop):  # noqa: ANN001, ANN202
+                seen[rank].append(len(targets))
+                return original(batch, targets, candidates, drop)
+            model.forward = forward  # type: ignore[method-assign]
+            return model
+        train_interest_model(cfg, feats, fine, tof, seqs, seed=3, shard=(rank, 2), prepare=count)
+    n_examples = len(training_examples(seqs)[0])
+    skipped = 1 if n_examples % 8 == 1 else 0  # a last batch of one example is left out: a worker would have none
+    assert len(seen[0]) == len(seen[1]) and sum(seen[0]) + sum(seen[1]) == n_examples - skipped
+
+
 def test_checkpoint_round_trip_gives_the_same_vectors() -> None:
     feats, fine, tof, events = _toy()
     model, _ = train_interest_model(CFG, feats, fine, tof, build_sequences(events, _index()), seed=3)

@@ -1,0 +1,151 @@
+"""The product at a million events on one machine: the sample generator's shop at 100,000 items
+and 50,000 users, built with the real sentence encoder, then served.
+
+Run: python bench/scaled_shop.py --out DIR [--backend onnx-int8] [--items 100000] [--users 50000]
+     [--skip-build] [--browser]
+
+Makes (or reuses) ``DIR/files`` (``generate-sample``) and ``DIR/shop.duckdb`` (``sample --from``),
+then, each stage in its own process so memory is per stage:
+1. the build (``python -m recsys_core build --no-names`` with ``RECSYS_EMBEDDING_BACKEND``):
+   wall time, the build's own seconds per stage, texts/s of its embedding stage, epochs and
+   seconds per epoch, and the process's peak resident memory;
+2. serving: ``recommend --all-users`` (``RecsysEngine.recommend_many`` over every user, the served
+   model loaded first) in users/s, and the lab's slider (the same user, a new weight per call)
+   median and p95 over 400 calls on 20 users, with the serving process's peak memory;
+3. with ``--browser``: ``bench/dashboard.py`` on the built database (app start, the interest
+   map page drawn in Chromium, the lab's slider through AppTest).
+``--skip-build`` serves the newest build already in ``DIR/shop.duckdb``. Prints a table and one
+JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _env(backend: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "RECSYS_EMBEDDING_BACKEND": backend,
+            "RECSYS_LLM_BACKEND": "template"}
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command; its wall seconds and its peak resident memory in GB."""
+    started = time.perf_counter()
+    done = subprocess.run(args, env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit(f"failed: {' '.join(args[:6])} ...")
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+
+
+def serve(db: Path) -> dict[str, float]:
+    """Stage 2, in a child process: every user's list, then slider moves."""
+    import numpy as np
+
+    from recsys_core.config import RecsysConfig
+    from recsys_core.engine import RecsysEngine
+
+    engine = RecsysEngine(RecsysConfig.from_env().with_db(db)).open()
+    try:
+        started = time.perf_counter()
+        serving = engine.serving()
+        load = time.perf_counter() - started
+        users = engine.user_ids()
+        started = time.perf_counter()
+        lists = sum(1 for _ in engine.recommend_many(users, n=20))
+        all_users = time.perf_counter() - started
+        rng = np.random.default_rng(0)
+        moves = []
+        for user in [users[i] for i in rng.choice(len(users), 20, replace=False)]:
+            engine.recommend(user, n=10)  # the state, computed once and cached
+            for _ in range(20):
+                t = time.perf_counter()
+                engine.recommend(user, n=10, alpha=float(rng.uniform()))
+                moves.append((time.perf_counter() - t) * 1000)
+    finally:
+        engine.close()
+    return {"items": len(serving.item_ids), "users": lists, "model_load_s": round(load, 2),
+            "all_users_s": round(all_users, 1), "users_per_s": round(lists / all_users, 1),
+            "slider_ms_median": round(float(np.median(moves)), 2), "slider_ms_p95": round(float(np.percentile(moves, 95)), 2),
+            "serving_peak_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, required=True, help="folder for the shop's files and database")
+    ap.add_argument("--backend", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
+    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--users", type=int, default=50_000)
+    ap.add_argument("--skip-build", action="store_true", help="serve the newest build already in the database")
+    ap.add_argument("--browser", action="store_true", help="also run bench/dashboard.py on the built database")
+    ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve:
+        print(json.dumps(serve(args.serve)))
+        return 0
+    env = _env(args.backend)
+    py = [sys.executable, "-m", "recsys_core"]
+    files, db = args.out / "files", args.out / "shop.duckdb"
+    out: dict[str, object] = {"backend": args.backend}
+    if not (files / "items.csv").is_file():
+        seconds, _ = _run([*py, "generate-sample", "--out", str(files), "--items", str(args.items),
+                           "--users", str(args.users)], env)
+        out["generate_s"] = round(seconds, 1)
+    if not db.is_file():
+        seconds, _ = _run([*py, "--db", str(db), "sample", "--from", str(files)], env)
+        out["import_s"] = round(seconds, 1)
+    if not args.skip_build:
+        seconds, peak = _run([*py, "--db", str(db), "build", "--no-names"], env)
+        out["build_wall_s"], out["build_peak_gb"] = round(seconds, 1), round(peak, 2)
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        stats = json.loads(con.execute("SELECT stats FROM builds ORDER BY build_id DESC LIMIT 1").fetchone()[0])
+        events = con.execute("SELECT count(*) FROM interactions").fetchone()[0]
+    out.update(items=stats["n_items"], build_users=stats["n_users"], events=events, stage_s=stats["seconds"],
+               new_texts=stats.get("new_texts"), epochs=len(stats["losses"]))
+    if stats.get("new_texts") and stats["seconds"].get("embedding"):
+        out["embedding_texts_per_s"] = round(stats["new_texts"] / stats["seconds"]["embedding"], 1)
+    if stats["losses"] and stats["seconds"].get("training"):
+        out["seconds_per_epoch"] = round(stats["seconds"]["training"] / len(stats["losses"]), 1)
+    done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--serve", str(db)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit("serving failed")
+    out["serving"] = json.loads(done.stdout.strip().splitlines()[-1])
+
+    s = out["serving"]
+    print(f"scaled shop: {out['items']:,} items, {events:,} events, {s['users']:,} users; backend {args.backend}")  # type: ignore[index]
+    if "build_wall_s" in out:
+        stages = ", ".join(f"{k} {v:.0f} s" for k, v in stats["seconds"].items() if k != "total")
+        print(f"  build {out['build_wall_s']} s wall ({stages}); peak RSS {out['build_peak_gb']} GB")
+    if "embedding_texts_per_s" in out:
+        print(f"  embedding in the build: {out['new_texts']:,} texts at {out['embedding_texts_per_s']} texts/s")
+    if "seconds_per_epoch" in out:
+        print(f"  training: {out['epochs']} epochs, {out['seconds_per_epoch']} s each (validation included)")
+    print(f"  recommend --all-users: {s['users_per_s']} users/s ({s['users']:,} users in {s['all_users_s']} s, "  # type: ignore[index]
+          f"model loaded first in {s['model_load_s']} s)")  # type: ignore[index]
+    print(f"  slider re-rank: median {s['slider_ms_median']} ms, p95 {s['slider_ms_p95']} ms; serving peak RSS "  # type: ignore[index]
+          f"{s['serving_peak_gb']} GB")  # type: ignore[index]
+    print(json.dumps(out))
+    if args.browser:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "dashboard.py"), "--db", str(db)], env=env, cwd=ROOT,
+                       check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
