@@ -155,8 +155,9 @@ def fit_model(
         from recsys_core.cluster.ray_jobs import train_on_cluster
 
         model, epochs = train_on_cluster(config.cluster, **inputs)
-        for stats in epochs if on_epoch is not None else ():
-            on_epoch(stats)
+        if on_epoch is not None:  # the workers' epochs, reported when they are back
+            for stats in epochs:
+                on_epoch(stats)
     else:
         model, epochs = train_interest_model(**inputs, on_epoch=on_epoch)
     seconds["training"] = time.perf_counter() - started

@@ -66,10 +66,9 @@ def test_held_out_items_are_never_in_the_training_part(built_engine: Any, monkey
     seen: dict[str, Any] = {}
     real = training.train_interest_model
 
-    def spy(config: Any, features: Any, fine: Any, theme: Any, seqs: Any, seed: int, validation: Any = None,
-            on_epoch: Any = None) -> Any:
-        seen["train"], seen["validation"] = seqs, validation
-        return real(config, features, fine, theme, seqs, seed, validation=validation, on_epoch=on_epoch)
+    def spy(**inputs: Any) -> Any:
+        seen["train"], seen["validation"] = inputs["seqs"], inputs["validation"]
+        return real(**inputs)
 
     monkeypatch.setattr(training, "train_interest_model", spy)
     report = built_engine.evaluate()
