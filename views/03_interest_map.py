@@ -34,7 +34,9 @@ seed_widget("map.overlay", "overlay", lambda v: v != "0", True)
 seed_widget("map.search", "q", str, "")
 themes = imap.nodes[imap.nodes["level"] == "theme"].sort_values("label")
 theme_names = {int(r.node_id): f"{r.label} ({r.size:,} items)" for r in themes.itertuples()}
-seed_widget("map.theme", "theme", lambda v: int(v) if v.isdigit() and int(v) in theme_names else None, None)
+EVERY_THEME = -1  # not None: a select box shows None as "Choose an option"
+seed_widget("map.theme", "theme", lambda v: int(v) if v.isdigit() and int(v) in theme_names else EVERY_THEME,
+            EVERY_THEME)
 left, mid, right = st.columns([1.2, 1.4, 2])
 LEVEL_NAMES = {"theme": "Theme", "fine": "Fine interest"}
 level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
@@ -42,9 +44,10 @@ level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
 show_user = mid.toggle(f"Show {selected_user()}", key="map.overlay",
                        help="History coloured by time (dark = old, yellow = new), interest positions, recommendations")
 search = right.text_input("Find items by title", key="map.search", placeholder="e.g. espresso")
-theme = st.selectbox("Items of", [None, *theme_names], key="map.theme",
-                     format_func=lambda t: "every theme" if t is None else theme_names[t],
-                     help="Draw one theme's items only (all of them, on a large catalogue)")
+picked = st.selectbox("Items of", [EVERY_THEME, *theme_names], key="map.theme",
+                      format_func=lambda t: "every theme" if t == EVERY_THEME else theme_names[t],
+                      help="Draw one theme's items only (all of them, on a large catalogue)")
+theme = None if picked in (None, EVERY_THEME) else int(picked)
 set_params(level=level if level != "theme" else None, overlay=None if show_user else 0, q=search.strip() or None,
            theme=theme)
 

@@ -186,6 +186,7 @@ def test_map_switches_level_and_overlays_the_user(built_app: Path) -> None:
     assert at.query_params["level"] in ("fine", ["fine"])
     at.text_input(key="map.search").input("a").run()
     assert any("search hits" == t.get("name") for t in _figures(at)[0]["data"])
+    assert at.selectbox(key="map.theme").value == -1  # every theme, said in words
     at.selectbox(key="map.theme").select_index(1).run()  # the first theme by name
     assert not at.exception
     picked = at.session_state["map.theme"]
