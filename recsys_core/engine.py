@@ -54,7 +54,7 @@ from recsys_core.population.segments import SegmentRules, compare_mixes, interes
 from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
-from recsys_core.serving import ServingModel, rank_for_user, rank_many
+from recsys_core.serving import ServingModel, rank_many
 from recsys_core.status import PipelineStatus, pipeline_status
 
 if TYPE_CHECKING:
@@ -305,16 +305,17 @@ class RecsysEngine:
         state = self.user_state(user_id, include_simulated, serving, as_of)
         match = self.interest_match(interest, serving) if interest and interest.strip() else None
         threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
-        return self._rank(serving, state, user_id, n, alpha, match, threshold, diversity, as_of)
+        return self._rank(serving, [state], [user_id], n, [alpha], match, threshold, diversity, as_of)[0]
 
-    def _rank(self, serving: ServingModel, state: UserState, user_id: str, n: int | None, alpha: float | None,
-              match: InterestMatch | None, threshold: float, diversity: float | None, as_of: AsOf) -> RecommendationList:
-        """One user's list from their state, with the configured defaults (one place for both paths)."""
+    def _rank(self, serving: ServingModel, states: list[UserState], user_ids: list[str], n: int | None,
+              alphas: list[float | None], match: InterestMatch | None, threshold: float, diversity: float | None,
+              as_of: AsOf) -> list[RecommendationList]:
+        """Users' lists from their states, with the configured defaults (one place for one user and for many)."""
         cfg = self.config.recommend
-        recs = rank_for_user(serving, state, user_id, n or cfg.n, alpha, match, threshold, cfg.interest_boost,
-                             cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
-                             cfg.dislike_threshold, cfg.dislike_refines_at)
-        return replace(recs, as_of=as_of)
+        ranked = rank_many(serving, states, user_ids, n or cfg.n, alphas, match, threshold, cfg.interest_boost,
+                           cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
+                           cfg.dislike_threshold, cfg.dislike_refines_at)
+        return [replace(recs, as_of=as_of) for recs in ranked]
 
     def recommend_many(
         self, user_ids: list[str], n: int | None = None, alpha: float | None = None, interest: str | None = None,
@@ -349,10 +350,9 @@ class RecsysEngine:
             lists: dict[str, RecommendationList] = {}
             for b in range(0, len(batched), rows):
                 users = batched[b:b + rows]
-                ranked = rank_many(serving, [states[u] for u in users], users, n or cfg.n, [weights[u] for u in users],
-                                   match, threshold, cfg.interest_boost, cfg.diversity if diversity is None else diversity,
-                                   cfg.n_evidence, cfg.mmr_pool, cfg.dislike_threshold, cfg.dislike_refines_at)
-                lists.update((u, replace(recs, as_of=as_of)) for u, recs in zip(users, ranked, strict=True))
+                ranked = self._rank(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match,
+                                    threshold, diversity, as_of)
+                lists.update(zip(users, ranked, strict=True))
             for user in part:
                 if user in lists:
                     yield lists[user]

@@ -328,35 +328,6 @@ def encode_states(
     return out
 
 
-def rank_for_user(
-    serving: ServingModel,
-    state: UserState,
-    user_id: str,
-    n: int,
-    alpha: float | None,
-    interest: InterestMatch | npt.NDArray[np.float32] | None,
-    threshold: float,
-    boost: float,
-    diversity: float,
-    n_evidence: int,
-    pool: int,
-    dislike_threshold: float | None = None,
-    refines_at: float | None = None,
-) -> RecommendationList:
-    """Score the catalogue for one state and return the top ``n`` with their evidence.
-
-    Seen and removed items are excluded. ``interest`` is a description read into concepts
-    (or, as before, one array of cosines to a description embedded whole). Items it does not
-    keep are dropped (see :meth:`InterestMatch.filter`: below ``threshold`` to every liked
-    concept, at or above ``dislike_threshold``, default ``threshold``, to a disliked one, or
-    closer to a disliked concept than to every liked one; ``refines_at`` spares the kin of a
-    liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
-    liked concept (``interest_part``; nothing without liked concepts).
-    """
-    return rank_many(serving, [state], [user_id], n, [alpha], interest, threshold, boost, diversity, n_evidence,
-                     pool, dislike_threshold, refines_at)[0]
-
-
 def rank_many(
     serving: ServingModel,
     states: list[UserState],
@@ -372,9 +343,18 @@ def rank_many(
     dislike_threshold: float | None = None,
     refines_at: float | None = None,
 ) -> list[RecommendationList]:
-    """:func:`rank_for_user` for several users (one weight each, None = their learned one):
-    the catalogue scored for all of them in one matrix product, their top items from one
-    top-k, so a user's list is the same alone or in a batch."""
+    """Score the catalogue for each user's state (one weight each, None = their learned one)
+    and return each one's top ``n`` with their evidence: one matrix product and one top-k for
+    them all, so a user's list is the same alone (a list of one) or in a batch.
+
+    Seen and removed items are excluded. ``interest`` is a description read into concepts
+    (or, as before, one array of cosines to a description embedded whole). Items it does not
+    keep are dropped (see :meth:`InterestMatch.filter`: below ``threshold`` to every liked
+    concept, at or above ``dislike_threshold``, default ``threshold``, to a disliked one, or
+    closer to a disliked concept than to every liked one; ``refines_at`` spares the kin of a
+    liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
+    liked concept (``interest_part``; nothing without liked concepts).
+    """
     n_items = len(serving.item_ids)
     learned = [float(s.gate) for s in states]
     weights = [g if a is None else float(a) for g, a in zip(learned, alphas, strict=True)]

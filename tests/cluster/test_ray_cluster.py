@@ -126,6 +126,19 @@ def test_the_sample_built_on_the_cluster_matches_the_build_here(cluster: str, sh
     assert not any(shared.iterdir())  # each job's files are removed afterwards
 
 
+def test_a_shared_folder_that_cannot_be_written_is_one_clear_error(cluster: str, shop: Path, tmp_path: Path) -> None:
+    db = tmp_path / "shop.duckdb"
+    shutil.copy(shop, db)
+    before = _counts(db)
+    (tmp_path / "a-file").write_text("not a folder")
+    done = subprocess.run([sys.executable, "-m", "recsys_core", "--db", str(db), "build", "--no-names", "--ray", cluster,
+                           "--ray-shared-dir", str(tmp_path / "a-file" / "jobs")], env=ENV, cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 1 and "cannot write the job's files in" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert _counts(db) == before  # no vectors, no build
+
+
 def test_a_build_killed_while_its_cluster_job_runs_changes_nothing(cluster: str, shop: Path, tmp_path: Path) -> None:
     db = tmp_path / "killed.duckdb"
     shutil.copy(shop, db)
