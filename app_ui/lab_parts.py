@@ -264,7 +264,9 @@ def tuner(eng: RecsysEngine, user: str, state: UserState, as_of: str, box: Delta
         st.slider("Diversity", 0.0, 1.0, step=0.05, key="lab.diversity",
                   help="Trade relevance for variety (maximal marginal relevance)")
         st.number_input("List length", 1, 50, key="lab.n")
-        interest = st.text_input("Interest description", key="lab.interest", placeholder="e.g. espresso at home",
+        _, interest_label = eng.placeholders()
+        interest = st.text_input("Interest description", key="lab.interest",
+                                 placeholder=f"e.g. {interest_label}" if interest_label else "what to look for",
                                  help="What to look for and what to leave out (\"loves X, hates Y\", \"X but not Y\"): "
                                       "items matching a liked part are kept and boosted, items nearer a disliked part "
                                       "dropped")

@@ -422,6 +422,18 @@ class RecsysEngine:
         self.serving()
 
     # ------------------------------------------------------------------ dashboard
+    def placeholders(self) -> tuple[str, str]:
+        """Examples drawn from this catalogue for empty text boxes: a word of the most chosen
+        item's title (a title search) and the largest fine interest's label (an interest
+        description), so a film catalogue is not asked about espresso."""
+        serving = self.serving()
+        top = int(np.argmax(serving.popularity)) if len(serving.popularity) else -1
+        words = [w.strip(".,:;!?()[]\"'") for w in (str(serving.titles[top]).split() if top >= 0 else [])]
+        word = max(words, key=len, default="")
+        fine = np.bincount(serving.fine_of_item) if len(serving.fine_of_item) else np.zeros(0, np.int64)
+        label = serving.fine_labels.get(int(np.argmax(fine)), "") if len(fine) else ""
+        return word, label
+
     def interest_map(self, on_progress: Progress | None = None) -> InterestMap:
         """The newest build's item map, projected once per build and stored (see :func:`maps.item_map`)."""
         return item_map(self.store, self.serving(), self.config.seed, on_progress)

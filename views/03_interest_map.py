@@ -43,7 +43,9 @@ level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
                                format_func=lambda v: LEVEL_NAMES[v]) or "theme"
 show_user = mid.toggle(f"Show {selected_user()}", key="map.overlay",
                        help="History coloured by time (dark = old, yellow = new), interest positions, recommendations")
-search = right.text_input("Find items by title", key="map.search", placeholder="e.g. espresso")
+title_word, _ = eng.placeholders()
+search = right.text_input("Find items by title", key="map.search",
+                          placeholder=f"e.g. {title_word}" if title_word else "part of a title")
 picked = st.selectbox("Items of", [EVERY_THEME, *theme_names], key="map.theme",
                       format_func=lambda t: "every theme" if t == EVERY_THEME else theme_names[t],
                       help="Draw one theme's items only (all of them, on a large catalogue)")

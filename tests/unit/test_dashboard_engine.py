@@ -153,3 +153,11 @@ def test_a_large_map_draws_an_even_share_of_every_fine_interest() -> None:
     assert {"i999", "i5"} <= set(drawn["item_id"])  # kept items are always drawn
     assert drawn.equals(drawn_items(imap, max_points=100, keep=["i999", "i5"]))  # the same points every call
     assert set(drawn_items(imap, max_points=100, theme=0)["theme_id"]) == {0}  # one theme's items
+
+
+def test_placeholders_come_from_this_catalogue(built_engine: Engine) -> None:
+    serving = built_engine.serving()
+    word, label = built_engine.placeholders()
+    most_chosen = str(serving.titles[int(np.argmax(serving.popularity))])
+    assert word and word in most_chosen
+    assert label in serving.fine_labels.values()
