@@ -43,7 +43,7 @@ level = left.segmented_control("Colour by", ["theme", "fine"], key="map.level",
                                format_func=lambda v: LEVEL_NAMES[v]) or "theme"
 show_user = mid.toggle(f"Show {selected_user()}", key="map.overlay",
                        help="History coloured by time (dark = old, yellow = new), interest positions, recommendations")
-title_word, _ = eng.placeholders()
+title_word = eng.placeholders()[0]
 search = right.text_input("Find items by title", key="map.search",
                           placeholder=f"e.g. {title_word}" if title_word else "part of a title")
 picked = st.selectbox("Items of", [EVERY_THEME, *theme_names], key="map.theme",
