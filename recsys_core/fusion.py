@@ -25,30 +25,25 @@ def _per_row(alpha: Any, long: Any) -> Any:
     return alpha
 
 
+def short_weight(alpha: T) -> T:
+    """The weight of the short-term part, ``1 - a``: what a part that only the short-term
+    branch has (the links from the newest items) is scaled by."""
+    return 1 - alpha  # type: ignore[operator,return-value]
+
+
 def weighted_parts(long: T, short: T, alpha: Any) -> tuple[T, T]:
     """The two addends of the fusion: ``(a * long, (1 - a) * short)``.
 
     Their sum is :func:`fuse`; the lab shows them as a recommendation's long/short split.
     """
     a = _per_row(alpha, long)
-    return a * long, (1 - a) * short  # type: ignore[operator]
+    return a * long, short_weight(a) * short  # type: ignore[operator]
 
 
 def fuse(long: T, short: T, alpha: Any) -> T:
     """``alpha * long + (1 - alpha) * short`` for vectors, scores or contributions."""
     long_part, short_part = weighted_parts(long, short, alpha)
     return long_part + short_part  # type: ignore[operator]
-
-
-def fuse_into(long: Any, short: Any, alpha: float, out: Any, scratch: Any) -> None:
-    """:func:`fuse` of two NumPy rows of one dtype, written into ``out`` of that dtype with
-    ``scratch`` (a buffer like ``short``) for the short part: the same numbers without
-    allocating; the all-users ranking fuses a row per user at 100k items."""
-    import numpy as np
-
-    np.multiply(long, alpha, out=out)
-    np.multiply(short, 1 - alpha, out=scratch)
-    np.add(out, scratch, out=out)
 
 
 def check_alpha(alpha: float) -> float:

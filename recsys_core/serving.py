@@ -26,7 +26,6 @@ from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import item_features, text_only_features
 from recsys_core.errors import NotBuiltError, RecsysError
-from recsys_core.fusion import fuse_into, weighted_parts
 from recsys_core.interests.descriptions import InterestMatch, read_description
 from recsys_core.interests.hierarchy import member_centroids
 from recsys_core.interests.links import Links, links_from_checkpoint, slot_weights
@@ -37,8 +36,9 @@ from recsys_core.recommend import (
     Recommendation,
     RecommendationList,
     UserState,
-    branch_scores_many,
+    branch_parts,
     evidence_many,
+    fused_scores_many,
     rerank_mmr,
     slot_link_parts,
     top_n_many,
@@ -373,22 +373,13 @@ def rank_many(
                         else "every item is too close to a disliked part of the interest description")
     # float32 scores rank exactly as the float64 copies they used to be; float64 where a float64 part is added
     wide = interest is not None or len(scored) < len(states)
-    score = np.empty((len(states), n_items), np.float64 if wide else np.float32)
-    long_s = short_s = np.zeros((len(states), n_items), np.float32)
-    if scored:
-        ls, ss = branch_scores_many([states[r] for r in scored], serving.item_vecs, serving.links)
-        if len(scored) < len(states):
-            long_s, short_s = np.zeros_like(long_s), np.zeros_like(short_s)
-            long_s[scored], short_s[scored] = ls, ss
-        else:
-            long_s, short_s = ls, ss
-        row, scratch = np.empty(n_items, np.float32), np.empty(n_items, np.float32)
-        for r in scored:
-            if wide:
-                fuse_into(long_s[r], short_s[r], weights[r], row, scratch)
-                score[r] = row
-            else:
-                fuse_into(long_s[r], short_s[r], weights[r], score[r], scratch)
+    if scored and not wide:
+        score = fused_scores_many(states, weights, serving.item_vecs, serving.links)
+    else:
+        score = np.empty((len(states), n_items), np.float64 if wide else np.float32)
+        if scored:
+            score[scored] = fused_scores_many([states[r] for r in scored], [weights[r] for r in scored],
+                                              serving.item_vecs, serving.links)
     for r in set(range(len(states))) - set(scored):
         score[r] = np.log1p(serving.popularity)
     if keep is not None:
@@ -400,11 +391,15 @@ def rank_many(
     orders = top_n_many(score, max(n, pool) if diversity > 0 else n)
     ids, titles = serving.id_and_title_lists()
     out = []
+    is_scored = set(scored)
     for r, state in enumerate(states):
         a = weights[r]
         order = rerank_mmr(orders[r], score[r], serving.item_vecs, n, diversity)[:n]
-        long_w, short_w = weighted_parts(long_s[r, order], short_s[r, order], a)
         link_parts = slot_link_parts(state, serving.links, order)  # one sparse read for the whole list
+        if r in is_scored:
+            long_w, short_w = branch_parts(state, order, serving.item_vecs, a, link_parts)
+        else:  # the most popular items: neither branch scored them
+            long_w = short_w = np.zeros(len(order), np.float32)
         evidence = evidence_many(state, serving.item_vecs[order], a, n_evidence, link_parts)
         recs = []
         for rank, i in enumerate(order, start=1):

@@ -69,12 +69,21 @@ def test_fusion_is_written_in_one_module_only() -> None:
     assert hits == ["fusion.py"]
 
 
-def test_fusing_into_a_buffer_gives_the_same_numbers() -> None:
-    from recsys_core.fusion import fuse, fuse_into
+def test_scoring_by_the_fused_vector_is_fusing_the_branch_scores(built_engine) -> None:
+    """The all-users ranking scores the catalogue once with the fused vector (links weighted as
+    the short-term branch's): the same numbers as fusing the two branches' scores, per user
+    and per weight, in any batch."""
+    from recsys_core.recommend import branch_scores_many, fused_scores_many
 
-    rng = np.random.default_rng(0)
-    long, short = rng.normal(size=(2, 500)).astype(np.float32)
-    out, scratch = np.empty(500, np.float32), np.empty(500, np.float32)
-    for alpha in (0.0, 0.3, 0.731, 1.0):
-        fuse_into(long, short, alpha, out, scratch)
-        assert np.array_equal(out, fuse(long, short, alpha))  # bit for bit: lists do not depend on the path
+    engine = built_engine
+    serving = engine.serving()
+    users = [str(u) for u in engine.users("", 6)["user_id"]]
+    states = [engine.user_state(u) for u in users]
+    assert any(s.link_weights is not None and len(s.slots) for s in states)
+    alphas = [0.0, 1.0, 0.3, 0.731, 0.5, 0.9][:len(states)]
+    long_s, short_s = branch_scores_many(states, serving.item_vecs, serving.links)
+    together = fused_scores_many(states, alphas, serving.item_vecs, serving.links)
+    np.testing.assert_allclose(together, fuse(long_s, short_s, np.array(alphas, np.float32)), rtol=1e-5, atol=1e-6)
+    for r, (state, alpha) in enumerate(zip(states, alphas, strict=True)):
+        alone = fused_scores_many([state], [alpha], serving.item_vecs, serving.links)[0]
+        np.testing.assert_allclose(alone, together[r], rtol=1e-6, atol=1e-7)
