@@ -315,8 +315,11 @@ def evidence_many(
     totals = positive.sum(axis=0)
     citable = np.where(state.liked_slots()[:, None], positive, 0.0)
     order = np.argsort(-citable, axis=0, kind="stable")[:n]
-    return [[] if totals[j] <= 0 else
-            [(int(state.slots[i]), float(positive[i, j]) / float(totals[j])) for i in order[:, j] if citable[i, j] > 0]
+    # as Python numbers, read once: indexing the arrays item by item costs more than the maths
+    slots, shares = state.slots.tolist(), (positive.astype(np.float64) / np.where(totals > 0, totals, 1).astype(np.float64)).T.tolist()
+    cited, totals_l = (np.take_along_axis(citable, order, axis=0) > 0).T.tolist(), totals.tolist()
+    return [[] if totals_l[j] <= 0 else
+            [(slots[i], shares[j][i]) for i, c in zip(order[:, j].tolist(), cited[j], strict=True) if c]
             for j in range(len(item_vecs))]
 
 

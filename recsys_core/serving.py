@@ -401,18 +401,21 @@ def rank_many(
         else:  # the most popular items: neither branch scored them
             long_w = short_w = np.zeros(len(order), np.float32)
         evidence = evidence_many(state, serving.item_vecs[order], a, n_evidence, link_parts)
+        # Python numbers read once per list: indexing NumPy arrays item by item costs more than the rest
+        scores, longs, shorts = score[r, order].tolist(), long_w.tolist(), short_w.tolist()
+        fines, themes = serving.fine_of_item[order].tolist(), serving.theme_of_item[order].tolist()
+        interest_parts = [0.0] * len(order) if interest_part is None else interest_part[order].tolist()
+        similarities = [None] * len(order) if interest_sims is None else interest_sims[order].tolist()
         recs = []
-        for rank, i in enumerate(order, start=1):
-            fine = int(serving.fine_of_item[i])
-            theme = int(serving.theme_of_item[i])
+        for rank, i in enumerate(order.tolist(), start=1):
+            k = rank - 1
+            fine, theme = fines[k], themes[k]
             recs.append(Recommendation(
-                rank=rank, item_id=ids[i], title=titles[i], score=float(score[r, i]),
-                long_part=float(long_w[rank - 1]), short_part=float(short_w[rank - 1]),
-                interest_part=0.0 if interest_part is None else float(interest_part[i]),
-                interest_similarity=float(interest_sims[i]) if interest_sims is not None else None,
+                rank=rank, item_id=ids[i], title=titles[i], score=scores[k], long_part=longs[k], short_part=shorts[k],
+                interest_part=interest_parts[k], interest_similarity=similarities[k],
                 fine_id=fine, fine_label=serving.fine_labels.get(fine, f"fine {fine}"),
                 theme_id=theme, theme_label=serving.theme_labels.get(theme, f"theme {theme}"),
-                evidence=tuple(Evidence(ids[j], titles[j], w) for j, w in evidence[rank - 1]),
+                evidence=tuple(Evidence(ids[j], titles[j], w) for j, w in evidence[k]),
             ))
         popular = "no history or profile for this user: most popular items" if state.cold_start == "popular" else None
         out.append(RecommendationList(
