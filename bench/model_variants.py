@@ -71,11 +71,12 @@ def links_read_from(fitted: Any, cfg: Any, seqs: Any, n_items: int) -> Any:
     """The build's links (at the weight validation chose) fitted on ``seqs`` only: scoring a
     held-out item with links that were fitted on sequences holding it would leak it (the fitted
     model's own links are refitted on the whole history, validation items included)."""
-    from recsys_core.interests.links import fit_links
+    from recsys_core.interests.links import item_links
 
     if fitted.links is None:
         return None
-    return fit_links(seqs, n_items, cfg.links) * float(fitted.fusion["link_weight"])
+    return item_links(seqs, n_items, cfg.links, float(fitted.fusion["link_weight"]),
+                      float(fitted.fusion.get("transition_share", 0.0)))
 
 
 def run(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any],

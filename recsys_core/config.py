@@ -142,12 +142,18 @@ class LinksConfig:
     window: int = 20  # newest history items whose links are read
     decay_items: float = 5.0  # an item's links weigh exp(-position / decay_items), newest = position 0
     weights: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)  # candidates for the links' weight, chosen on validation
+    transitions: bool = True  # add the "next" links (what follows what) to the "together" links
+    transition_l2: float = 50.0  # ridge penalty of the "next" fit
+    shares: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)  # candidates for the "next" links' share, chosen with the weight
+    choice_users: int = 5_000  # validation users the weight and share are chosen on (a seeded sample when more)
 
     def __post_init__(self) -> None:
         if self.l2 <= 0 or self.min_count < 1 or self.max_items < 2 or self.top_k < 1 or self.window < 1:
             raise ValueError("LinksConfig: l2 > 0, min_count >= 1, max_items >= 2, top_k >= 1, window >= 1")
         if self.decay_items <= 0 or not self.weights or min(self.weights) < 0:
             raise ValueError("LinksConfig: decay_items > 0 and at least one weight, none negative")
+        if self.transition_l2 <= 0 or not self.shares or min(self.shares) < 0 or self.choice_users < 1:
+            raise ValueError("LinksConfig: transition_l2 > 0, at least one share, none negative, choice_users >= 1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from recsys_core.fusion import fuse
 from recsys_core.interests.hierarchy import InterestHierarchy
 from recsys_core.interests.item_space import build_item_vectors
 from recsys_core.interests.labels import item_descriptors
-from recsys_core.interests.links import Links, batch_link_scores, fit_links
+from recsys_core.interests.links import Links, batch_link_scores, fit_link_parts, item_links
 from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
 from recsys_core.interests.train import EpochStats, train_interest_model
 from recsys_core.metrics import ndcg_per_user, rank_of_targets
@@ -165,8 +165,9 @@ def fit_model(
     if validation is not None:
         started = time.perf_counter()
         links, figures = fit_fusion(model, config, train, validation, len(snapshot.catalogue))
-        if links is not None:  # weight chosen; the links themselves read all the model may read
-            links = fit_links(history, len(snapshot.catalogue), config.links) * figures["link_weight"]
+        if links is not None:  # weight and share chosen; the links themselves read all the model may read
+            links = item_links(history, len(snapshot.catalogue), config.links, figures["link_weight"],
+                               figures["transition_share"])
         seconds["fusion"] = time.perf_counter() - started
     return FittedModel(hierarchy, seqs, history, test, train, validation, model, epochs, seconds, links, figures)
 
@@ -175,43 +176,58 @@ def fit_fusion(
     model: object, config: RecsysConfig, train: Sequences, validation: HeldOut, n_items: int,
 ) -> tuple[Links | None, dict[str, float]]:
     """The second stage, on the validation items with the branches frozen: the weight of the
-    items-chosen-together links (one of ``config.links.weights``) that ranks those items best at
-    the learned gate, by NDCG@10. Returns the scaled links (None at weight 0 or with links off)
-    and the figures: validation NDCG@10 without links and with the chosen weight, the weight.
+    items-chosen-together links (one of ``config.links.weights``) and the share of their "next"
+    part (one of ``config.links.shares``) that rank those items best at the learned gate, by
+    NDCG@10, on at most ``config.links.choice_users`` validation users (a seeded sample). Returns
+    the mixed links (None at weight 0 or with links off) and the figures: validation NDCG@10
+    without links and with the chosen pair, the weight and the share.
 
-    The links returned are fitted on ``train``, as the weight was chosen; :func:`fit_model` then
+    The links returned are fitted on ``train``, as the pair was chosen; :func:`fit_model` then
     refits them on the whole history the model may read (the validation items are history when
     the test item or a live user is scored, as they are for every baseline)."""
     import torch
 
     from recsys_core.serving import encode_states
 
-    users = validation.users
+    cfg = config.links
+    pick = np.arange(len(validation.users))
+    if len(pick) > cfg.choice_users:
+        pick = np.sort(np.random.default_rng(config.seed).choice(len(pick), cfg.choice_users, replace=False))
+    users, targets, days = validation.users[pick], validation.items[pick], validation.days[pick]
     with torch.inference_mode():
         item_vecs = model.item_vectors().numpy()  # type: ignore[attr-defined]
-    raw = fit_links(train, n_items, config.links) if config.links.enabled else None
-    weights = [0.0, *(float(w) for w in config.links.weights if w > 0 and raw is not None)]
-    totals = np.zeros(len(weights))
+    parts = fit_link_parts(train, n_items, cfg) if cfg.enabled else None
+    shares = sorted({0.0, *(float(s) for s in cfg.shares)}) if parts is not None and parts.next is not None else [0.0]
+    pairs = [(0.0, 0.0)] + [(float(w), s) for w in sorted(set(cfg.weights)) if w > 0 and parts is not None
+                            for s in shares]
+    totals = np.zeros(len(pairs))
     rows = max(1, config.recommend.score_batch_cells // max(n_items, 1))  # users x items scored at once
     for start in range(0, len(users), rows):  # a chunk of users at a time: memory stays flat at any size
         part = users[start:start + rows]
-        states = encode_states(model, config.model, train, part, train.lengths()[part], validation.days[start:start + rows])
+        states = encode_states(model, config.model, train, part, train.lengths()[part], days[start:start + rows])
         gate = np.array([s.gate for s in states], np.float64)
         long_s = np.stack([s.u_long for s in states]) @ item_vecs.T
         vector_short = np.stack([s.u_short for s in states]) @ item_vecs.T
         histories = [train.user(int(u))[0] for u in part]
-        link_s = None if raw is None else batch_link_scores(raw, histories, config.links, config.model.max_history)
-        for k, weight in enumerate(weights):
-            short = vector_short if link_s is None or weight == 0 else vector_short + weight * link_s
+        together = next_s = None
+        if parts is not None:
+            together = batch_link_scores(parts.together, histories, cfg, config.model.max_history)
+            if parts.next is not None:
+                next_s = batch_link_scores(parts.next, histories, cfg, config.model.max_history)
+        for k, (weight, share) in enumerate(pairs):
+            short = vector_short
+            if weight > 0 and together is not None:
+                short = short + weight * (together if next_s is None or share == 0 else together + share * next_s)
             scores = fuse(long_s, short, gate).astype(np.float64)
             for row, items in enumerate(histories):
                 scores[row, items] = -np.inf
-            totals[k] += ndcg_per_user(rank_of_targets(scores, validation.items[start:start + rows]), 10).sum()
+            totals[k] += ndcg_per_user(rank_of_targets(scores, targets[start:start + rows]), 10).sum()
     figure = totals / max(len(users), 1)
-    without = float(figure[0])
-    best = (without, 0.0)
-    for weight, value in zip(weights[1:], figure[1:], strict=True):
-        if value > best[0] + 1e-9:
-            best = (float(value), weight)
-    figures = {"val_ndcg_10_without_links": without, "val_ndcg_10": best[0], "link_weight": best[1]}
-    return (raw * best[1] if raw is not None and best[1] > 0 else None), figures
+    best, at = float(figure[0]), 0
+    for k in range(1, len(pairs)):  # the smallest weight and share among equals
+        if figure[k] > best + 1e-9:
+            best, at = float(figure[k]), k
+    weight, share = pairs[at]
+    figures = {"val_ndcg_10_without_links": float(figure[0]), "val_ndcg_10": best, "link_weight": weight,
+               "transition_share": share, "choice_users": float(len(users))}
+    return (parts.mixed(weight, share) if parts is not None else None), figures

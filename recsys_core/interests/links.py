@@ -1,22 +1,29 @@
 """Items chosen together: the item-to-item part of the short-term score.
 
 The interest model pools a user's recent items into one vector; what it cannot hold in 64
-numbers is which exact items tend to follow which. This part adds it, from the same training
-sequences: an item-to-item weight matrix ``B`` fitted in closed form (EASE, Steck 2019: ridge
-regression of each item's column on all others, zero diagonal), kept sparse (each item's
-``top_k`` strongest links), read from the user's newest items with weights decaying by position.
+numbers is which exact items tend to go with, and to follow, which. This part adds it, from
+the same training sequences, as one sparse item-to-item matrix ``B`` made of two closed-form
+ridge fits (each item's ``top_k`` strongest links kept):
 
-A candidate's link score is ``sum_i w_i * B[slot_i, item]`` over history slots: a sum of
-per-item terms, so the served score still splits exactly into per-history-item evidence. It is
-added to the short-term branch's score (recent activity is what it reads), so the long/short
-split and the fusion slider keep their meaning. Its weight is scaled in ``B`` itself, chosen on
-the validation items at the learned gate (``training.fit_fusion``); 0 when links do not help.
+- **together** (EASE, Steck 2019): each item's column regressed on all other items of the same
+  histories, zero diagonal: what a user's items have in common;
+- **next** (the transition part of SLIST, Choi et al. 2021): the item at each position regressed
+  on the items just before it, weighted by position exactly as they are read: what comes next.
+
+``B = weight * (together + share * next)``, the transition part first scaled to the same mean
+size; ``weight`` and ``share`` are chosen on the validation items at the learned gate
+(``training.fit_fusion``), 0 when they do not help. A candidate's link score is
+``sum_i w_i * B[slot_i, item]`` over history slots: a sum of per-item terms, so the served score
+still splits exactly into per-history-item evidence. It is added to the short-term branch's
+score (recent activity is what it reads), so the long/short split and the fusion slider keep
+their meaning.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import TypeAlias
 
 import numpy as np
@@ -33,9 +40,9 @@ _log = logging.getLogger(__name__)
 Links: TypeAlias = sp.csr_matrix  # (n_items, n_items) item-to-item weights, already scaled
 
 
-def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
-    """EASE weights between the items chosen by at least ``min_count`` users (the ``max_items``
-    most chosen when there are more), each row pruned to its ``top_k`` largest links."""
+def _kept_items(seqs: Sequences, n_items: int, config: LinksConfig) -> npt.NDArray[np.int64]:
+    """The items chosen by at least ``min_count`` users (the ``max_items`` most chosen when
+    there are more), in catalogue order: the only ones that get links."""
     lengths = seqs.lengths()
     users = np.repeat(np.arange(len(seqs)), lengths)
     x = sp.csr_matrix((np.ones(len(seqs.items), np.float32), (users, seqs.items)), shape=(len(seqs), n_items))
@@ -44,28 +51,31 @@ def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
     keep = np.flatnonzero(counts >= config.min_count)
     if len(keep) > config.max_items:
         keep = np.sort(keep[np.argsort(-counts[keep], kind="stable")[: config.max_items]])
-    if len(keep) < 2:
-        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
-    xk = x[:, keep]
-    n = len(keep)
-    gram = (xk.T @ xk).toarray().astype(np.float32)  # float32 and in place: 10k items take 0.8 GB, not 2.4
-    gram[np.diag_indices(n)] += config.l2
-    # the inverse from the Cholesky factor (LAPACK potri, in place): a third of the work of
-    # solving against the identity; it fills the upper triangle, mirrored below
+    return keep.astype(np.int64)
+
+
+def _inverse_in_place(gram: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """The inverse of a symmetric positive definite float32 matrix, from its Cholesky factor
+    (LAPACK potri, in place: a third of the work of solving against the identity), whole."""
     factor, info = scipy.linalg.lapack.spotrf(gram, lower=0, overwrite_a=1)
     if info == 0:
-        weights, info = scipy.linalg.lapack.spotri(factor, lower=0, overwrite_c=1)
+        inverse, info = scipy.linalg.lapack.spotri(factor, lower=0, overwrite_c=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"the links' ridge system is not positive definite (LAPACK info {info})")
-    del factor, gram
+    n = inverse.shape[0]
     for start in range(0, n, 1024):  # mirror the upper triangle below, a band at a time (no n x n index)
         end = min(start + 1024, n)
-        weights[start:end, :start] = weights[:start, start:end].T
-        block = weights[start:end, start:end]
-        weights[start:end, start:end] = np.triu(block) + np.triu(block, 1).T
-    weights /= -np.diag(weights).copy()  # B = -P / diag(P): column j scaled by its own diagonal
-    np.fill_diagonal(weights, 0.0)
-    k = min(config.top_k, n - 1)
+        inverse[start:end, :start] = inverse[:start, start:end].T
+        block = inverse[start:end, start:end]
+        inverse[start:end, start:end] = np.triu(block) + np.triu(block, 1).T
+    return inverse
+
+
+def _strongest(weights: npt.NDArray[np.float32], keep: npt.NDArray[np.int64], n_items: int, top_k: int) -> Links:
+    """The dense ``(len(keep), len(keep))`` weights as a sparse catalogue matrix holding each
+    row's ``top_k`` largest links (by size), columns sorted."""
+    n = len(keep)
+    k = min(top_k, n - 1)
     parts = []
     for start in range(0, n, 1024):  # each item's k strongest links, a block of rows at a time
         block = weights[start:start + 1024]
@@ -77,8 +87,107 @@ def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
     links = sp.csr_matrix((vals, (rows, cols)), shape=(n_items, n_items))
     links.eliminate_zeros()
     links.sort_indices()  # link_contrib_many searches each row's columns
-    _log.info("links: %d items, %d links", len(keep), links.nnz)
     return links
+
+
+def fit_links(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
+    """The "together" links: EASE weights between the kept items, each row pruned to its
+    ``top_k`` largest."""
+    keep = _kept_items(seqs, n_items, config)
+    if len(keep) < 2:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    lengths = seqs.lengths()
+    users = np.repeat(np.arange(len(seqs)), lengths)
+    x = sp.csr_matrix((np.ones(len(seqs.items), np.float32), (users, seqs.items)), shape=(len(seqs), n_items))
+    x.data[:] = 1.0
+    xk = x[:, keep]
+    n = len(keep)
+    gram = (xk.T @ xk).toarray().astype(np.float32)  # float32 and in place: 10k items take 0.8 GB, not 2.4
+    gram[np.diag_indices(n)] += config.l2
+    weights = _inverse_in_place(gram)
+    del gram
+    weights /= -np.diag(weights).copy()  # B = -P / diag(P): column j scaled by its own diagonal
+    np.fill_diagonal(weights, 0.0)
+    links = _strongest(weights, keep, n_items, config.top_k)
+    _log.info("links (together): %d items, %d links", n, links.nnz)
+    return links
+
+
+def fit_transitions(seqs: Sequences, n_items: int, config: LinksConfig) -> Links:
+    """The "next" links: ridge regression of the item at every position on the items before
+    it, each weighted by :func:`slot_weights` as if it were read there (the newest one by 1),
+    between the kept items; each row pruned to its ``top_k`` largest, no item linked to itself."""
+    keep = _kept_items(seqs, n_items, config)
+    if len(keep) < 2 or len(seqs.items) == 0:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    column = np.full(n_items, -1, np.int64)
+    column[keep] = np.arange(len(keep))
+    n = len(keep)
+    position = np.arange(len(seqs.items)) - np.repeat(seqs.offsets[:-1], seqs.lengths())
+    rows, cols, vals = [], [], []
+    for lag in range(1, config.window + 1):  # the item ``lag`` places before each position
+        at = np.flatnonzero(position >= lag)
+        rows.append(at)
+        cols.append(seqs.items[at - lag])
+        vals.append(np.full(len(at), math.exp(-(lag - 1) / config.decay_items), np.float32))
+    col = column[np.concatenate(cols)]
+    row = np.concatenate(rows)
+    inside = col >= 0
+    source = sp.csr_matrix((np.concatenate(vals)[inside], (row[inside], col[inside])), shape=(len(seqs.items), n))
+    target_col = column[seqs.items]
+    hit = target_col >= 0
+    target = sp.csr_matrix((np.ones(int(hit.sum()), np.float32), (np.flatnonzero(hit), target_col[hit])),
+                           shape=(len(seqs.items), n))
+    gram = (source.T @ source).toarray().astype(np.float32)
+    gram[np.diag_indices(n)] += config.transition_l2
+    inverse = _inverse_in_place(gram)
+    del gram
+    weights = np.zeros((n, n), np.float32)
+    cross = (source.T @ target).tocsc()  # (n, n): how often each kept item came just before each other
+    for start in range(0, n, 1024):  # B = inverse @ cross, a band of rows at a time
+        end = min(start + 1024, n)
+        weights[start:end] = np.asarray((cross.T @ inverse[start:end].T).T, dtype=np.float32)
+    del inverse
+    np.fill_diagonal(weights, 0.0)  # an item the user has is never recommended to them again
+    links = _strongest(weights, keep, n_items, config.top_k)
+    _log.info("links (next): %d items, %d links", n, links.nnz)
+    return links
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LinkParts:
+    """Both fits on one set of sequences, before the weights validation chooses; ``next`` is
+    scaled to ``together``'s mean absolute link (None when transitions are off)."""
+
+    together: Links
+    next: Links | None
+
+    def mixed(self, weight: float, share: float) -> Links | None:
+        """``weight * (together + share * next)``, or None at weight 0."""
+        if weight <= 0:
+            return None
+        links = self.together if self.next is None or share <= 0 else self.together + self.next * share
+        links = (links * weight).tocsr()
+        links.sort_indices()
+        return links
+
+
+def fit_link_parts(seqs: Sequences, n_items: int, config: LinksConfig) -> LinkParts:
+    """Both kinds of links on ``seqs`` (see the module's docstring)."""
+    together = fit_links(seqs, n_items, config)
+    if not config.transitions:
+        return LinkParts(together, None)
+    nxt = fit_transitions(seqs, n_items, config)
+    if nxt.nnz and together.nnz:
+        nxt = nxt * float(np.abs(together.data).mean() / np.abs(nxt.data).mean())
+    return LinkParts(together, nxt.tocsr())
+
+
+def item_links(seqs: Sequences, n_items: int, config: LinksConfig, weight: float, share: float) -> Links | None:
+    """The links a build serves: both fits on ``seqs`` mixed at the chosen weight and share."""
+    if weight <= 0:
+        return None
+    return fit_link_parts(seqs, n_items, config).mixed(weight, share)
 
 
 def slot_weights(n_slots: int, config: LinksConfig) -> npt.NDArray[np.float32]:
@@ -170,7 +279,8 @@ def links_from_checkpoint(ckpt: dict[str, object], n_items: int) -> tuple[Links 
     stored = ckpt.get("links")
     if not isinstance(stored, dict):
         return None, LinksConfig()
-    config = LinksConfig(**{**stored["config"], "weights": tuple(stored["config"]["weights"])})
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in stored["config"].items()}  # type: ignore[attr-defined]
+    config = LinksConfig(**fields)
     links = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=tuple(stored["shape"]))
     links.resize((n_items, n_items))
     links.sort_indices()  # link_contrib_many searches each row's columns

@@ -111,21 +111,22 @@ def test_the_links_read_at_test_time_hold_the_validation_items_but_no_test_item(
     item in, no test item."""
     import recsys_core.training as training
 
-    real = training.fit_links
+    real = training.item_links
     refits: list[Any] = []
 
     def chosen(model: Any, config: Any, train: Any, validation: Any, n_items: int) -> Any:
-        return real(train, n_items, config.links) * 2.0, {"link_weight": 2.0, "val_ndcg_10": 0.0,
-                                                         "val_ndcg_10_without_links": 0.0}
+        return real(train, n_items, config.links, 2.0, 1.0), {
+            "link_weight": 2.0, "transition_share": 1.0, "val_ndcg_10": 0.0, "val_ndcg_10_without_links": 0.0}
 
     monkeypatch.setattr(training, "fit_fusion", chosen)
-    monkeypatch.setattr(training, "fit_links", lambda seqs, n, cfg: refits.append(seqs) or real(seqs, n, cfg))
+    monkeypatch.setattr(training, "item_links",
+                        lambda seqs, n, cfg, w, s: refits.append(seqs) or real(seqs, n, cfg, w, s))
     snapshot = training.take_snapshot(built_engine.store, built_engine.embedder, include_live=False)
     fitted = training.fit_model(snapshot, built_engine.config, hold_out_test=True)
     assert len(refits) == 1 and refits[0] is fitted.history
     n_items = len(snapshot.catalogue)
-    assert abs(fitted.links - real(fitted.history, n_items, built_engine.config.links) * 2.0).max() == 0
-    assert abs(fitted.links - real(fitted.train, n_items, built_engine.config.links) * 2.0).max() > 0
+    assert abs(fitted.links - real(fitted.history, n_items, built_engine.config.links, 2.0, 1.0)).max() == 0
+    assert abs(fitted.links - real(fitted.train, n_items, built_engine.config.links, 2.0, 1.0)).max() > 0
     rows = fitted.history.index_of()
     for row, user in enumerate(fitted.test.users):
         uid = fitted.sequences.user_ids[int(user)]

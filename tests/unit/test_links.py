@@ -1,5 +1,5 @@
-"""Items chosen together: the closed-form fit against a plain NumPy solve, pruning, the
-position weights, the exact per-slot split and the checkpoint round trip."""
+"""Items chosen together and what comes next: both closed-form fits against a plain NumPy solve,
+pruning, the mix, the position weights, the exact per-slot split and the checkpoint round trip."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from recsys_core.config import LinksConfig
 from recsys_core.interests.links import (
     batch_link_scores,
+    fit_link_parts,
     fit_links,
+    fit_transitions,
     link_contrib,
     link_contrib_many,
     link_scores,
@@ -47,6 +49,53 @@ def test_the_fit_is_ease_in_closed_form(n_items: int) -> None:
     expected[np.ix_(used, used)] = -p / np.diag(p)
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_allclose(links, expected, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_items", [12, 1100])  # 1100: the product is taken in bands of 1024 rows
+def test_the_next_links_are_a_ridge_fit_of_each_item_on_the_items_before_it(n_items: int) -> None:
+    cfg = LinksConfig(transition_l2=2.0, min_count=1, top_k=n_items, max_items=n_items, window=3, decay_items=2.0)
+    histories = _random_histories(seed=3, n_users=60 if n_items < 100 else 3000, n_items=n_items)
+    links = fit_transitions(_seqs(histories), n_items, cfg).toarray()
+    source, target = [], []
+    for h in histories:  # every position after the first: the items before it, newest weighted 1
+        for t in range(1, len(h)):
+            row = np.zeros(n_items)
+            for lag in range(1, min(t, 3) + 1):
+                row[h[t - lag]] = np.exp(-(lag - 1) / 2.0)
+            source.append(row)
+            target.append(h[t])
+    s_ = np.array(source)
+    t_ = np.zeros((len(target), n_items))
+    t_[np.arange(len(target)), target] = 1.0
+    used = (s_.sum(axis=0) > 0) | (t_.sum(axis=0) > 0)  # items in no history have no row or column
+    expected = np.zeros((n_items, n_items))
+    expected[np.ix_(used, used)] = np.linalg.solve(s_[:, used].T @ s_[:, used] + 2.0 * np.eye(int(used.sum())),
+                                                   s_[:, used].T @ t_[:, used])
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(links, expected, rtol=1e-3, atol=1e-5)
+
+
+def test_an_item_links_to_what_follows_it_more_than_to_what_comes_before_it() -> None:
+    histories = [[0, 1, 2], [0, 1, 3], [3, 0, 1], [2, 0, 1]] * 5
+    nxt = fit_transitions(_seqs(histories), 4, LinksConfig(transition_l2=1.0, min_count=1, top_k=3)).toarray()
+    assert nxt[0, 1] > 0.5 and nxt[0, 1] > abs(nxt[1, 0])
+    together = fit_links(_seqs(histories), 4, LinksConfig(l2=1.0, min_count=1, top_k=3)).toarray()
+    assert together[0, 1] == pytest.approx(together[1, 0], rel=1e-4)  # co-occurrence has no direction
+
+
+def test_the_mix_is_weight_times_together_plus_share_times_next_at_the_same_scale() -> None:
+    seqs = _seqs(_random_histories(seed=5))
+    cfg = LinksConfig(min_count=1, top_k=5)
+    parts = fit_link_parts(seqs, 12, cfg)
+    assert parts.next is not None
+    assert np.abs(parts.next.data).mean() == pytest.approx(np.abs(parts.together.data).mean(), rel=1e-5)
+    mixed = parts.mixed(2.0, 0.5)
+    assert mixed is not None and mixed.has_sorted_indices
+    np.testing.assert_allclose(mixed.toarray(), 2.0 * (parts.together.toarray() + 0.5 * parts.next.toarray()),
+                               rtol=1e-6)
+    assert parts.mixed(0.0, 1.0) is None
+    np.testing.assert_array_equal(parts.mixed(1.0, 0.0).toarray(), parts.together.toarray())  # type: ignore[union-attr]
+    assert fit_link_parts(seqs, 12, LinksConfig(min_count=1, top_k=5, transitions=False)).next is None
 
 
 def test_rare_items_get_no_links_and_rows_keep_their_strongest() -> None:
