@@ -176,6 +176,14 @@ def _evidence(r: Recommendation) -> str:
     return ", ".join(f"{md(e.title)} ({e.weight:.0%})" for e in r.evidence) or "no history items"
 
 
+def counterfactual_words(drop_share: float) -> str:
+    """The score's change without the cited items, in words: removing them can also raise it (the
+    remaining items then carry the whole user vector), and "drops -3%" would read as a typo."""
+    share = round(drop_share, 2) + 0.0  # + 0.0: no "-0%"
+    verb = "drops" if share >= 0 else "rises"
+    return f"score {verb} {abs(share):.0%} without the cited items"
+
+
 def fill_card(slot: DeltaGenerator, r: Recommendation, card: CardProgress | None) -> None:
     """A card's explanation as it stands: coming, being written (plain text, unchecked), or
     checked with its badge; only the evidence when explanations are off (``card`` None)."""
@@ -185,8 +193,7 @@ def fill_card(slot: DeltaGenerator, r: Recommendation, card: CardProgress | None
     elif card.state == DONE and card.explanation is not None:
         e = card.explanation
         cf = e.check.counterfactual
-        share = round(float(cf["drop_share"]), 2) + 0.0 if cf else 0.0  # + 0.0: no "-0%"
-        drop = f" · score drops {share:.0%} without the cited items" if cf else ""
+        drop = f" · {counterfactual_words(float(cf['drop_share']))}" if cf else ""
         slot.markdown(f"{md(e.text)}  \n{_badge(e)} :gray[Evidence: {evidence}{drop}]")
     elif card.state == WRITING and card.text:
         slot.markdown(f"{md(card.text)} ▌  \n:gray[Evidence: {evidence}]")  # unchecked text: never read as Markdown

@@ -361,3 +361,11 @@ def test_a_card_names_the_theme_only_when_it_adds_words() -> None:
     assert interest_line("Sci-Fi · 2010s", "Sci-Fi · 2010s") == "Sci-Fi · 2010s"
     assert interest_line("Electronics · camera · film", "Electronics · camera") == "Electronics · camera · film"
     assert interest_line("Romance · 2010s", "Romance · Comedy") == "Romance · 2010s  (theme: Romance · Comedy)"
+
+
+def test_a_card_says_whether_the_score_drops_or_rises_without_the_cited_items() -> None:
+    from app_ui.lab_parts import counterfactual_words
+
+    assert counterfactual_words(0.254) == "score drops 25% without the cited items"
+    assert counterfactual_words(-0.031) == "score rises 3% without the cited items"
+    assert counterfactual_words(-0.001) == "score drops 0% without the cited items"
