@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -279,7 +279,9 @@ def links_from_checkpoint(ckpt: dict[str, object], n_items: int) -> tuple[Links 
     stored = ckpt.get("links")
     if not isinstance(stored, dict):
         return None, LinksConfig()
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in stored["config"].items()}  # type: ignore[attr-defined]
+    known = {f.name for f in dataclasses.fields(LinksConfig)}  # a later version's settings are not ours to read
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in stored["config"].items() if k in known}  # type: ignore[attr-defined]
     config = LinksConfig(**fields)
     links = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=tuple(stored["shape"]))
     links.resize((n_items, n_items))

@@ -168,3 +168,10 @@ def test_links_survive_the_checkpoint_and_grow_with_new_items() -> None:
     np.testing.assert_array_equal(back[:12, :12].toarray(), links.toarray())
     assert back[12:].nnz == 0
     assert links_from_checkpoint({}, 15)[0] is None  # a build from before links
+    stored = links_to_checkpoint(links, cfg)
+    assert stored is not None
+    older = {**stored, "config": {k: v for k, v in stored["config"].items()  # type: ignore[attr-defined]
+                                  if k not in ("transitions", "transition_l2", "shares", "choice_users")}}
+    assert links_from_checkpoint({"links": older}, 15)[1].window == 7  # a build from before the "next" links
+    newer = {**stored, "config": {**stored["config"], "weights": [0.0, 1.0], "a_later_setting": 3}}  # type: ignore[dict-item]
+    assert links_from_checkpoint({"links": newer}, 15)[1].weights == (0.0, 1.0)
