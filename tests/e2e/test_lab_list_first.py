@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,24 +36,6 @@ def _cards(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
             after = next((t for t in texts[k + 1:] if "Evidence:" in t), "")
             cards.append((head.group(1).split("\n")[0].strip(), after))
     return cards
-
-
-def _settled_cards(page, seconds: float = 120.0) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """The cards once every one has its explanation and the page has stayed so for 4 s. A
-    single look at "no card says coming" can fall between two runs of the page on busy cores:
-    the old list finished, the newest list not yet drawn (seen: drawn more than 1.5 s later)."""
-    deadline = time.monotonic() + seconds
-    settled_since = None
-    while time.monotonic() < deadline:
-        done = "explanation coming" not in page.inner_text("body")
-        if done and settled_since is None:
-            settled_since = time.monotonic()
-        elif not done:
-            settled_since = None
-        if settled_since is not None and time.monotonic() - settled_since >= 4.0:
-            return _cards(page)
-        page.wait_for_timeout(250)
-    return _cards(page)  # still writing: the assertions below say which card
 
 
 @pytest.fixture()
@@ -93,8 +74,10 @@ def test_the_list_comes_first_and_the_newest_list_wins(tmp_path: Path, built_app
             final = f"{float(page.locator(SLIDER).first.input_value()):.2f}"
             page.wait_for_function("(want) => document.querySelector('[data-testid=\"stMetricValue\"]')"
                                    "?.innerText === want", arg=final, timeout=60_000)
-            cards = _settled_cards(page)
+            page.wait_for_function("() => !document.body.innerText.includes('explanation coming')", timeout=120_000)
+            page.wait_for_timeout(1500)  # the page's last run after the last card
             assert page.locator('[data-testid="stException"]').count() == 0
+            cards = _cards(page)
         browser.close()
     assert len(cards) == 10
     for title, text in cards:  # each card ends with its own item's explanation, of the list shown
