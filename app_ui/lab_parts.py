@@ -261,26 +261,32 @@ def tuner(eng: RecsysEngine, user: str, state: UserState, as_of: str, box: Delta
     score split and simulation (drawn into ``main``): one fragment, so moving one of them
     reruns only this."""
     learned = float(state.gate)
+    # Each widget also gets the value it shows now as its default: the nested cards fragment,
+    # looking again while this one reruns, can make the browser forget these widgets' values,
+    # and a widget without a default then comes back at its minimum (list length 1, weight 0).
+    now = widget_values(current_settings(as_of, learned), learned)
     with box:
-        use_learned = st.toggle("Use the learned weight", key="lab.learned")
-        st.slider("Weight of long-term interest", 0.0, 1.0, step=0.01, key="lab.alpha", disabled=use_learned,
+        use_learned = st.toggle("Use the learned weight", value=bool(now["lab.learned"]), key="lab.learned")
+        st.slider("Weight of long-term interest", 0.0, 1.0, value=float(now["lab.alpha"]),  # type: ignore[arg-type]
+                  step=0.01, key="lab.alpha", disabled=use_learned,
                   help="0 = only recent activity (short-term), 1 = only long-term taste")
         learned_marker(learned, user)
         if (line := verdict_line(verdict)) is not None:
             st.caption(line)
-        st.slider("Diversity", 0.0, 1.0, step=0.05, key="lab.diversity",
+        st.slider("Diversity", 0.0, 1.0, value=float(now["lab.diversity"]), step=0.05, key="lab.diversity",  # type: ignore[arg-type]
                   help="Trade relevance for variety (maximal marginal relevance)")
-        st.number_input("List length", 1, 50, key="lab.n")
+        st.number_input("List length", 1, 50, value=int(now["lab.n"]), key="lab.n")  # type: ignore[call-overload]
         _, interest_label = eng.placeholders()
-        interest = st.text_input("Interest description", key="lab.interest",
+        interest = st.text_input("Interest description", value=str(now["lab.interest"]), key="lab.interest",
                                  placeholder=f"e.g. {interest_label}" if interest_label else "what to look for",
                                  help="What to look for and what to leave out (\"loves X, hates Y\", \"X but not Y\"): "
                                       "items matching a liked part are kept and boosted, items nearer a disliked part "
                                       "dropped")
         reading_slot = st.empty()  # how the description was read, once the engine has read it
-        st.slider("Match threshold", 0.0, 0.8, step=0.05, key="lab.threshold", disabled=not interest.strip())
+        st.slider("Match threshold", 0.0, 0.8, value=float(now["lab.threshold"]), step=0.05,  # type: ignore[arg-type]
+                  key="lab.threshold", disabled=not interest.strip())
         writer = eng.explanations.explainer
-        st.toggle("Write explanations", key="lab.explain",
+        st.toggle("Write explanations", value=bool(now["lab.explain"]), key="lab.explain",
                   help=f"By {writer.backend_name} ({writer.model_name}); checked before shown, written in the "
                        "background while the list is already on screen")
     settings = current_settings(as_of, learned)
