@@ -1,0 +1,105 @@
+"""Where a training step's time goes: milliseconds per step of the interest model's training
+loop on a real catalogue (and the epoch that makes), then torch's profiler table over a few
+steps with ``--profile``.
+
+Run: python bench/train_step.py --db PATH [--steps 30] [--profile]
+
+``--db`` is a database with imported data (e.g. ``import --movielens``), read only. The steps are
+the training loop's own (``recsys_core.interests.train``: batch, candidates, loss, backward,
+AdamW) on the evaluation's training split, so the figure is the one ``build`` logs per epoch
+without waiting for an epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True, type=Path, help="a database with imported data (read only)")
+    ap.add_argument("--steps", type=int, default=30, help="timed steps (after 3 warm-up steps)")
+    ap.add_argument("--profile", action="store_true", help="also print torch's profiler table over 15 steps")
+    args = ap.parse_args(argv)
+    if not args.db.is_file():
+        ap.error(f"no database at {args.db}")
+
+    import numpy as np
+    import torch
+
+    from recsys_core.config import RecsysConfig
+    from recsys_core.data.store import Store
+    from recsys_core.engine import RecsysEngine
+    from recsys_core.interests import train as loop
+    from recsys_core.interests.model import InterestModel
+    from recsys_core.interests.sequences import build_sequences, drop_last
+    from recsys_core.training import build_hierarchy, take_snapshot
+
+    cfg = RecsysConfig.from_env().with_db(args.db)
+    torch.set_num_threads(cfg.torch_threads)
+    with Store(args.db, read_only=True, config=cfg.store) as store:
+        snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
+    history, _ = drop_last(build_sequences(snapshot.events, snapshot.item_index()))
+    hierarchy = build_hierarchy(cfg, snapshot, history)
+    train, _ = drop_last(history)
+    mc = cfg.model
+    features = snapshot.features.features
+    model = InterestModel(mc, torch.as_tensor(features), torch.as_tensor(hierarchy.fine_of_item_),
+                          torch.as_tensor(hierarchy.theme_of_fine_))
+    users, positions = loop.training_examples(train)
+    optim = torch.optim.AdamW(model.parameters(), lr=mc.learning_rate, weight_decay=mc.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    order = np.random.default_rng(cfg.seed).permutation(len(users))
+    n_items = features.shape[0]
+    steps_per_epoch = -(-len(users) // mc.batch_size)
+    print(f"{len(users):,} training examples, {n_items:,} items, text dim {features.shape[1]}, "
+          f"{steps_per_epoch} steps per epoch, {torch.get_num_threads()} torch threads")
+
+    def step(i: int) -> None:
+        whole = order[(i * mc.batch_size) % len(order):][: mc.batch_size]
+        targets = torch.as_tensor(train.items[train.offsets[users[whole]] + positions[whole]])
+        if n_items <= mc.n_negatives:
+            candidates = torch.arange(n_items)
+        else:
+            sampled = torch.randperm(n_items, generator=gen)[: mc.n_negatives]
+            candidates = torch.unique(torch.cat([sampled, targets]))
+        drop = (torch.rand(n_items, generator=gen) < mc.id_dropout) if mc.use_item_ids else None
+        u, p = users[whole], positions[whole]
+        batch = loop.history_batch(train, mc, u, p, train.days[train.offsets[u] + p])
+        _, loss = model(batch, targets, candidates, drop)
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optim.step()
+
+    model.train()
+    for i in range(3):
+        step(i)
+    started = time.perf_counter()
+    for i in range(3, 3 + args.steps):
+        step(i)
+    per_step = (time.perf_counter() - started) / args.steps
+    print(f"{per_step * 1000:.1f} ms per step -> {per_step * steps_per_epoch:.1f} s per epoch")
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+            for i in range(3 + args.steps, 18 + args.steps):
+                step(i)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+        print(prof.key_averages(group_by_input_shape=True).table(
+            sort_by="self_cpu_time_total", row_limit=20, max_name_column_width=30, max_shapes_column_width=60))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
