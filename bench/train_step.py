@@ -1,13 +1,15 @@
 """Where a training step's time goes: milliseconds per step of the interest model's training
 loop on a real catalogue (and the epoch that makes), then torch's profiler table over a few
-steps with ``--profile``.
+steps with ``--profile``; per step, the split between assembling the batch, forward, backward and
+the optimiser.
 
-Run: python bench/train_step.py --db PATH [--steps 30] [--profile]
+Run: python bench/train_step.py --db PATH [--steps 30] [--profile] [--set batch_size=512 ...]
 
 ``--db`` is a database with imported data (e.g. ``import --movielens``), read only. The steps are
 the training loop's own (``recsys_core.interests.train``: batch, candidates, loss, backward,
 AdamW) on the evaluation's training split, so the figure is the one ``build`` logs per epoch
-without waiting for an epoch.
+without waiting for an epoch. ``--set`` changes model settings for the run (how much a setting
+saves, before paying for an ``evaluate`` of what it costs in accuracy).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True, type=Path, help="a database with imported data (read only)")
     ap.add_argument("--steps", type=int, default=30, help="timed steps (after 3 warm-up steps)")
     ap.add_argument("--profile", action="store_true", help="also print torch's profiler table over 15 steps")
+    ap.add_argument("--set", nargs="*", default=[], help="InterestModelConfig field=value (e.g. n_negatives=2048)")
     args = ap.parse_args(argv)
     if not args.db.is_file():
         ap.error(f"no database at {args.db}")
+
+    from dataclasses import replace
 
     import numpy as np
     import torch
@@ -44,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     from recsys_core.interests.sequences import build_sequences, drop_last
     from recsys_core.training import build_hierarchy, take_snapshot
 
+    sys.path.insert(0, str(ROOT / "bench"))
+    from model_variants import _fields
+
     cfg = RecsysConfig.from_env().with_db(args.db)
+    cfg = replace(cfg, model=replace(cfg.model, **_fields(args.set)))
     torch.set_num_threads(cfg.torch_threads)
     with Store(args.db, read_only=True, config=cfg.store) as store:
         snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
@@ -64,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(users):,} training examples, {n_items:,} items, text dim {features.shape[1]}, "
           f"{steps_per_epoch} steps per epoch, {torch.get_num_threads()} torch threads")
 
+    phases = dict.fromkeys(("batch", "forward", "backward", "optimiser"), 0.0)
+
     def step(i: int) -> None:
+        t0 = time.perf_counter()
         whole = order[(i * mc.batch_size) % len(order):][: mc.batch_size]
         targets = torch.as_tensor(train.items[train.offsets[users[whole]] + positions[whole]])
         if n_items <= mc.n_negatives:
@@ -75,20 +87,28 @@ def main(argv: list[str] | None = None) -> int:
         drop = (torch.rand(n_items, generator=gen) < mc.id_dropout) if mc.use_item_ids else None
         u, p = users[whole], positions[whole]
         batch = loop.history_batch(train, mc, u, p, train.days[train.offsets[u] + p])
+        t1 = time.perf_counter()
         _, loss = model(batch, targets, candidates, drop)
+        t2 = time.perf_counter()
         optim.zero_grad(set_to_none=True)
         loss.backward()
+        t3 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optim.step()
+        t4 = time.perf_counter()
+        for name, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            phases[name] += seconds
 
     model.train()
     for i in range(3):
         step(i)
+    phases.update(dict.fromkeys(phases, 0.0))
     started = time.perf_counter()
     for i in range(3, 3 + args.steps):
         step(i)
     per_step = (time.perf_counter() - started) / args.steps
     print(f"{per_step * 1000:.1f} ms per step -> {per_step * steps_per_epoch:.1f} s per epoch")
+    print("per step: " + ", ".join(f"{name} {seconds / args.steps * 1000:.1f} ms" for name, seconds in phases.items()))
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 
