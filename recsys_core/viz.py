@@ -102,16 +102,23 @@ def build_interest_map(
         ))
     for lvl, size, font in (("fine", 7, 10), ("theme", 13, 13)):
         sub = nodes[(nodes["level"] == lvl) & nodes["x"].notna()]
-        show_text = lvl == "theme" or level == "fine"
         fig.add_trace(go.Scatter(
-            x=sub["x"], y=sub["y"], mode="markers+text" if show_text else "markers",
-            name="themes" if lvl == "theme" else "fine interests", showlegend=False,
-            text=sub["label"] if lvl == "fine" else [f"<b>{t}</b>" for t in sub["label"]],
-            textposition="top center", textfont={"size": font, "color": "#1b2631"},
+            x=sub["x"], y=sub["y"], mode="markers", name="themes" if lvl == "theme" else "fine interests",
+            showlegend=False,
             marker={"symbol": "diamond", "size": size, "color": "white", "line": {"color": "#1b2631", "width": 1.5}},
             customdata=sub[["label", "keywords", "size"]].to_numpy(),
             hovertemplate=f"<b>%{{customdata[0]}}</b> ({lvl})<br>%{{customdata[1]}}<br>%{{customdata[2]}} items<extra></extra>",
         ))
+        if lvl == "theme" or level == "fine":
+            # labels as annotations: they sit above the WebGL points (text in a trace is drawn
+            # under them); on a real catalogue many centroids crowd the middle, so the biggest
+            # nodes whose labels do not cover another's are labelled, the rest keep their hover
+            shown = _labels_that_fit(sub, items, font, height)
+            for row in sub[shown].itertuples(index=False):
+                fig.add_annotation(x=row.x, y=row.y, yshift=font, showarrow=False,
+                                   text=f"<b>{row.label}</b>" if lvl == "theme" else str(row.label),
+                                   font={"size": font, "color": "#1b2631"}, bgcolor="rgba(255,255,255,0.7)",
+                                   borderpad=1)
     if found:
         hits = imap.items[imap.items["item_id"].isin(set(found))]  # type: ignore[attr-defined]
         fig.add_trace(go.Scatter(
@@ -153,6 +160,29 @@ def build_interest_map(
     return fig
 
 
+def _labels_that_fit(nodes: pd.DataFrame, items: pd.DataFrame, font: int, height: int) -> np.ndarray:
+    """Which nodes' labels to draw: biggest first, each kept when its text box (estimated from
+    its length and the font, drawn above its marker) overlaps no box kept before it."""
+    if nodes.empty:
+        return np.zeros(0, bool)
+    xs = pd.concat([items["x"], nodes["x"]])
+    ys = pd.concat([items["y"], nodes["y"]])
+    # equal axis scales: one data unit per pixel on the tighter of the two axes (the legend
+    # takes about a quarter of the width)
+    plot_h = max(height - 50, 100)
+    per_px = max(float(ys.max() - ys.min()) / plot_h, float(xs.max() - xs.min()) / (plot_h * 1.3), 1e-9)
+    kept: list[tuple[float, float, float, float]] = []
+    shown = np.zeros(len(nodes), bool)
+    for pos in np.argsort(-nodes["size"].to_numpy(), kind="stable"):
+        row = nodes.iloc[pos]
+        half_w = 0.31 * font * len(str(row["label"])) * per_px
+        box = (row["x"] - half_w, row["x"] + half_w, row["y"] + 4 * per_px, row["y"] + (4 + 1.3 * font) * per_px)
+        if all(box[1] < k[0] or box[0] > k[1] or box[3] < k[2] or box[2] > k[3] for k in kept):
+            kept.append(box)
+            shown[pos] = True
+    return shown
+
+
 def build_timeline(events: pd.DataFrame, height: int | None = None, adoptions: pd.DataFrame | None = None) -> go.Figure:
     """Events over time, one row per fine interest (grouped by theme, coloured by theme);
     items the short-term branch reads are ringed, items outside the long-term window faded;
@@ -175,7 +205,8 @@ def build_timeline(events: pd.DataFrame, height: int | None = None, adoptions: p
     read = events[events["in_long"]]
     if len(read):
         fig.add_vrect(x0=read["occurred_at"].min(), x1=read["occurred_at"].max(), fillcolor=LONG_COLOUR,
-                      opacity=0.06, line_width=0, annotation_text="long-term window", annotation_position="top left")
+                      opacity=0.06, line_width=0, annotation_text="long-term window", annotation_position="top left",
+                      annotation_yshift=-16)  # a line below the short-term label: the windows often meet
     short = events[events["in_short"]]
     if len(short):
         fig.add_vrect(x0=short["occurred_at"].min(), x1=short["occurred_at"].max(), fillcolor=SHORT_COLOUR,
