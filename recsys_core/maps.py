@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -87,7 +88,10 @@ def project_umap(
     knn = (*cosine_knn(x, k), None)
     reducer = umap.UMAP(n_components=2, n_neighbors=k, min_dist=min_dist, metric="cosine", n_epochs=200,
                         random_state=seed, init="spectral" if n > 20 else "random", precomputed_knn=knn)
-    coords = reducer.fit_transform(x)
+    with warnings.catch_warnings():  # both are this function's choices (see above), not news to the user
+        warnings.filterwarnings("ignore", message="n_jobs value .* overridden", category=UserWarning)
+        warnings.filterwarnings("ignore", message="precomputed_knn.* is not an NNDescent", category=UserWarning)
+        coords = reducer.fit_transform(x)
     return np.asarray(coords, dtype=np.float32)
 
 
