@@ -67,11 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     users, positions = loop.training_examples(train)
     optim = torch.optim.AdamW(model.parameters(), lr=mc.learning_rate, weight_decay=mc.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
-    order = np.random.default_rng(cfg.seed).permutation(len(users))
+    order = loop.epoch_examples(users, mc.examples_per_user, np.random.default_rng(cfg.seed))
     n_items = features.shape[0]
-    steps_per_epoch = -(-len(users) // mc.batch_size)
-    print(f"{len(users):,} training examples, {n_items:,} items, text dim {features.shape[1]}, "
-          f"{steps_per_epoch} steps per epoch, {torch.get_num_threads()} torch threads")
+    steps_per_epoch = -(-len(order) // mc.batch_size)
+    print(f"{len(users):,} training examples ({len(order):,} per epoch), {n_items:,} items, text dim "
+          f"{model.text_features.shape[1]} of {features.shape[1]}, {steps_per_epoch} steps per epoch, "
+          f"{torch.get_num_threads()} torch threads")
 
     phases = dict.fromkeys(("batch", "forward", "backward", "optimiser"), 0.0)
 

@@ -103,10 +103,16 @@ class InterestModelConfig:
     # at most this many training examples seen in all (epochs x examples): a catalogue with a
     # million events gets 3 passes, not 8, each of which already holds 12 of a 100k-event set's
     max_examples: int = 3_000_000
+    # at most this many of one user's positions per epoch, drawn afresh every epoch (0: all): a
+    # rater with 2,000 items would otherwise be 2,000 examples of every epoch, the median user 70
+    examples_per_user: int = 0
     batch_size: int = 256
     learning_rate: float = 5e-3
     weight_decay: float = 1e-5
     n_negatives: int = 4096  # catalogue items per step; all items when the catalogue is smaller
+    # the text features' top singular directions the item tower reads (0: all of them); a
+    # training step's gather and projection of the catalogue's text scale with it
+    text_components: int = 0
     temperature: float = 0.07
     branch_loss_weight: float = 0.5  # each branch also learns to predict alone
     proxy_loss_weight: float = 0.1  # CLSR-style long/short contrastive proxies
@@ -125,6 +131,10 @@ class InterestModelConfig:
             raise ValueError(f"InterestModelConfig.lr_schedule must be 'constant' or 'linear', got {self.lr_schedule!r}")
         if not 0.0 <= self.id_dropout <= 1.0:
             raise ValueError("InterestModelConfig.id_dropout must be in [0, 1]")
+        if self.examples_per_user < 0:
+            raise ValueError("InterestModelConfig.examples_per_user must be >= 0 (0: every position)")
+        if self.text_components < 0:
+            raise ValueError("InterestModelConfig.text_components must be >= 0 (0: all of the text features)")
         if self.epochs < 1 or self.batch_size < 2 or self.max_examples < 1:
             raise ValueError("InterestModelConfig: epochs >= 1, batch_size >= 2, max_examples >= 1")
 

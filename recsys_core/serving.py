@@ -90,7 +90,7 @@ class ServingModel:
     def load(cls, store: Store, embedder: Embedder, build: BuildInfo | None = None) -> ServingModel:
         import torch
 
-        from recsys_core.interests.model import InterestModel, config_from_checkpoint
+        from recsys_core.interests.model import config_from_checkpoint, model_from_state
 
         build = build or latest_build(store)
         if build is None:
@@ -131,9 +131,7 @@ class ServingModel:
             w = state["item_ids.weight"]
             state["item_ids.weight"] = torch.cat([w, torch.zeros(len(new), w.shape[1])])
         config = config_from_checkpoint(ckpt)
-        model = InterestModel(config, torch.as_tensor(full), torch.as_tensor(fine), torch.as_tensor(theme_of_fine))
-        model.load_state_dict(state)
-        model.eval()
+        model = model_from_state(config, state, full, fine, theme_of_fine)
         self = cls()
         self.build = build
         self.model = model

@@ -31,6 +31,7 @@ from recsys_core.interests.hierarchy import InterestHierarchy
 from recsys_core.interests.item_space import build_item_vectors
 from recsys_core.interests.labels import item_descriptors
 from recsys_core.interests.links import Links, batch_link_scores, fit_link_parts, item_links
+from recsys_core.interests.model import text_basis
 from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
 from recsys_core.interests.train import EpochStats, train_interest_model
 from recsys_core.metrics import ndcg_per_user, rank_of_targets
@@ -150,7 +151,8 @@ def fit_model(
     started = time.perf_counter()
     inputs = {"config": config.model, "text_features": snapshot.features.features,
               "fine_of_item": hierarchy.fine_of_item_, "theme_of_fine": hierarchy.theme_of_fine_, "seqs": train,
-              "seed": config.seed, "validation": validation}
+              "seed": config.seed, "validation": validation,
+              "basis": text_basis(snapshot.features.features, config.model.text_components)}
     if config.cluster.address:  # data-parallel on the named Ray cluster, the same loop in each worker
         from recsys_core.cluster.ray_jobs import train_on_cluster
 

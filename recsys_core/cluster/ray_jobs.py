@@ -287,7 +287,7 @@ def train_on_cluster(cluster: ClusterConfig, **inputs: Any) -> tuple[Any, list[A
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from recsys_core.interests.model import InterestModel
+    from recsys_core.interests.model import model_from_state
     from recsys_core.interests.train import EpochStats
 
     ray = connect(cluster)
@@ -306,9 +306,6 @@ def train_on_cluster(cluster: ClusterConfig, **inputs: Any) -> tuple[Any, list[A
         if not (folder / "model.pt").is_file():
             raise ClusterError("the cluster's training finished without writing the model")
         result = torch.load(folder / "model.pt", weights_only=False)
-    config = inputs["config"]
-    model = InterestModel(config, torch.as_tensor(inputs["text_features"]), torch.as_tensor(inputs["fine_of_item"]),
-                          torch.as_tensor(inputs["theme_of_fine"]))
-    model.load_state_dict(result["state_dict"])
-    model.eval()
+    model = model_from_state(inputs["config"], result["state_dict"], inputs["text_features"],
+                             inputs["fine_of_item"], inputs["theme_of_fine"])
     return model, [EpochStats(**e) for e in result["epochs"]]

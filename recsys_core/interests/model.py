@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -145,8 +146,24 @@ class UserEncoding:
         return fuse(self.long.user, self.short.user, self.gate)
 
 
+def text_basis(text_features: npt.ArrayLike, components: int, seed: int = 0) -> torch.Tensor | None:
+    """``(text_dim, k)`` orthonormal basis of the text features' top ``k`` singular directions
+    (uncentred, as the projection after it has no bias), or None when ``k`` is 0 or keeps every
+    dimension. Computed once per training and stored with the weights, so serving projects new
+    texts onto the very directions the model was trained on."""
+    from sklearn.decomposition import TruncatedSVD
+
+    x = np.asarray(text_features, dtype=np.float32)
+    if components <= 0 or components >= min(x.shape):
+        return None
+    svd = TruncatedSVD(n_components=components, algorithm="randomized", n_iter=7, random_state=seed)
+    svd.fit(x)
+    return torch.as_tensor(svd.components_.T.copy(), dtype=torch.float32)
+
+
 class InterestModel(nn.Module):
     text_features: torch.Tensor
+    text_basis: torch.Tensor | None
     fine_of_item: torch.Tensor
     theme_of_fine: torch.Tensor
 
@@ -157,6 +174,9 @@ class InterestModel(nn.Module):
         text_features: ``(n_items, text_dim)`` fixed text features of the catalogue.
         fine_of_item: ``(n_items,)`` fine interest of each item.
         theme_of_fine: ``(n_fine,)`` theme of each fine interest.
+        basis: The text basis to read the features through (``config.text_components`` > 0):
+            a trained model's own (its state's ``text_basis``), or None to compute it from
+            ``text_features`` (:func:`text_basis`).
     """
 
     def __init__(
@@ -165,14 +185,22 @@ class InterestModel(nn.Module):
         text_features: torch.Tensor,
         fine_of_item: torch.Tensor,
         theme_of_fine: torch.Tensor,
+        basis: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         self.config = config
-        n_items, text_dim = text_features.shape
         n_fine = int(theme_of_fine.shape[0])
         n_themes = int(theme_of_fine.max().item()) + 1
         d = config.dim
-        self.register_buffer("text_features", text_features.float(), persistent=False)
+        feats = text_features.float()
+        if basis is None:
+            basis = text_basis(feats.numpy(), config.text_components)
+        # persistent: a checkpoint carries the directions its projection was trained on
+        self.register_buffer("text_basis", None if basis is None else basis.float())
+        if self.text_basis is not None:
+            feats = feats @ self.text_basis
+        n_items, text_dim = feats.shape
+        self.register_buffer("text_features", feats, persistent=False)
         self.register_buffer("fine_of_item", fine_of_item.long(), persistent=False)
         self.register_buffer("theme_of_fine", theme_of_fine.long(), persistent=False)
         self.text_proj = nn.Linear(text_dim, d, bias=False)
@@ -204,8 +232,12 @@ class InterestModel(nn.Module):
         return F.normalize(v, dim=-1)
 
     def text_vectors(self, text_features: torch.Tensor) -> torch.Tensor:
-        """Unit vectors of texts with no id (new items, profile texts)."""
-        return F.normalize(self.text_proj(text_features.float()), dim=-1)
+        """Unit vectors of texts with no id (new items, profile texts): full text features,
+        read through the model's basis like the catalogue's."""
+        feats = text_features.float()
+        if self.text_basis is not None:
+            feats = feats @ self.text_basis
+        return F.normalize(self.text_proj(feats), dim=-1)
 
     # ------------------------------------------------------------------ users
     def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None, details: bool = True) -> UserEncoding:
@@ -304,16 +336,26 @@ class InterestModel(nn.Module):
 def config_from_checkpoint(ckpt: dict[str, object]) -> InterestModelConfig:
     """The model settings a checkpoint was trained with; a build from before the gate's inputs
     were a setting read both branch vectors without the newest items' fit ("legacy")."""
-    fields: dict[str, Any] = {"gate_inputs": "legacy", **ckpt["config"]}  # type: ignore[dict-item]
+    fields: dict[str, Any] = {"gate_inputs": "legacy", "text_components": 0, **ckpt["config"]}  # type: ignore[dict-item]
     return InterestModelConfig(**fields)
+
+
+def model_from_state(
+    config: InterestModelConfig, state: dict[str, torch.Tensor], text_features: npt.ArrayLike,
+    fine_of_item: npt.ArrayLike, theme_of_fine: npt.ArrayLike,
+) -> InterestModel:
+    """A trained model back from its weights, in eval mode: the catalogue's features read
+    through the basis the weights were trained with (never a freshly computed one)."""
+    model = InterestModel(config, torch.as_tensor(np.asarray(text_features, dtype=np.float32)),
+                          torch.as_tensor(np.asarray(fine_of_item, dtype=np.int64)),
+                          torch.as_tensor(np.asarray(theme_of_fine, dtype=np.int64)), basis=state.get("text_basis"))
+    model.load_state_dict(state)
+    model.eval()
+    return model
 
 
 def model_from_checkpoint(
     ckpt: dict[str, object], text_features: np.ndarray, fine_of_item: np.ndarray, theme_of_fine: np.ndarray
 ) -> InterestModel:
-    config = config_from_checkpoint(ckpt)
-    model = InterestModel(config, torch.as_tensor(text_features), torch.as_tensor(fine_of_item),
-                          torch.as_tensor(theme_of_fine))
-    model.load_state_dict(ckpt["state_dict"])  # type: ignore[arg-type]
-    model.eval()
-    return model
+    return model_from_state(config_from_checkpoint(ckpt), ckpt["state_dict"],  # type: ignore[arg-type]
+                            text_features, fine_of_item, theme_of_fine)

@@ -76,6 +76,25 @@ def training_examples(seqs: Sequences) -> tuple[npt.NDArray[np.int64], npt.NDArr
     return users.astype(np.int64), pos.astype(np.int64)
 
 
+def epoch_examples(users: npt.NDArray[np.int64], per_user: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
+    """One epoch's examples, shuffled: all of them, or at most ``per_user`` of each user's
+    (a fresh random draw each epoch, so over the epochs a long history is still read whole)."""
+    if per_user <= 0:
+        return rng.permutation(len(users))
+    keys = rng.random(len(users))
+    by_user = np.lexsort((keys, users))  # grouped by user, random order within the user
+    grouped = users[by_user]
+    rank = np.arange(len(grouped)) - np.searchsorted(grouped, grouped, side="left")
+    return rng.permutation(by_user[rank < per_user])
+
+
+def examples_per_epoch(users: npt.NDArray[np.int64], per_user: int) -> int:
+    """How many examples :func:`epoch_examples` gives."""
+    if per_user <= 0:
+        return len(users)
+    return int(np.minimum(np.bincount(users), per_user).sum())
+
+
 def history_batch(
     seqs: Sequences, config: InterestModelConfig, users: npt.NDArray[np.int64],
     ends: npt.NDArray[np.int64], at_days: npt.NDArray[np.float64],
@@ -120,6 +139,7 @@ def train_interest_model(
     on_epoch: Callable[[EpochStats], None] | None = None,
     shard: tuple[int, int] = (0, 1),
     prepare: Callable[[torch.nn.Module], torch.nn.Module] | None = None,
+    basis: torch.Tensor | None = None,
 ) -> tuple[InterestModel, list[EpochStats]]:
     """Fit a fresh model on ``seqs``.
 
@@ -136,6 +156,8 @@ def train_interest_model(
             from ``rank``; the negatives are drawn for the whole batch, so with the gradients
             averaged by ``prepare``'s wrapper the steps are the single process's.
         prepare: Wraps the model for the gradient exchange (``ray.train.torch.prepare_model``).
+        basis: The text basis (:func:`recsys_core.interests.model.text_basis`), computed once by
+            the caller so data-parallel workers share it; None computes it here.
 
     Raises:
         ModelFitError: No sequence has two items, or the loss became NaN.
@@ -145,13 +167,14 @@ def train_interest_model(
     gen = torch.Generator().manual_seed(seed)
     n_items = text_features.shape[0]
     model = InterestModel(config, torch.as_tensor(text_features), torch.as_tensor(fine_of_item),
-                          torch.as_tensor(theme_of_fine))
+                          torch.as_tensor(theme_of_fine), basis=basis)
     users, positions = training_examples(seqs)
     if len(users) == 0:
         raise ModelFitError("no user has two or more items: there is nothing to learn the next item from")
     optim = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    n_epochs = epoch_budget(config, len(users))
-    total_steps = n_epochs * math.ceil(len(users) / config.batch_size)
+    n_per_epoch = examples_per_epoch(users, config.examples_per_user)
+    n_epochs = epoch_budget(config, n_per_epoch)
+    total_steps = n_epochs * math.ceil(n_per_epoch / config.batch_size)
     schedule = None
     if config.lr_schedule == "linear":  # down to zero at the end of the epoch budget
         schedule = torch.optim.lr_scheduler.LambdaLR(optim, lambda step: max(0.0, 1.0 - step / total_steps))
@@ -163,7 +186,7 @@ def train_interest_model(
     model.train()
     for epoch in range(1, n_epochs + 1):
         started = time.perf_counter()
-        order = rng.permutation(len(users))
+        order = epoch_examples(users, config.examples_per_user, rng)
         losses = []
         for start in range(0, len(order), config.batch_size):
             whole = order[start:start + config.batch_size]

@@ -195,3 +195,36 @@ def test_no_two_item_user_is_a_clear_error() -> None:
     assert len(training_examples(seqs)[0]) == 0
     with pytest.raises(ModelFitError, match="two or more items"):
         train_interest_model(CFG, feats, fine, tof, seqs, seed=0)
+
+
+def test_epoch_examples_cap_each_user_and_draw_afresh() -> None:
+    from recsys_core.interests.train import epoch_examples, examples_per_epoch
+
+    users = np.repeat(np.arange(4), [3, 50, 7, 120]).astype(np.int64)
+    rng = np.random.default_rng(0)
+    first, second = epoch_examples(users, 10, rng), epoch_examples(users, 10, rng)
+    for order in (first, second):
+        assert len(np.unique(order)) == len(order) == examples_per_epoch(users, 10) == 3 + 10 + 7 + 10
+        assert np.bincount(users[order], minlength=4).tolist() == [3, 10, 7, 10]
+    assert set(first[users[first] == 3]) != set(second[users[second] == 3])  # another draw each epoch
+    everything = epoch_examples(users, 0, rng)
+    assert sorted(everything.tolist()) == list(range(len(users))) and examples_per_epoch(users, 0) == len(users)
+
+
+def test_text_basis_is_kept_with_the_weights_and_reads_new_texts() -> None:
+    feats, fine, tof, events = _toy()
+    cfg = replace(CFG, text_components=4)
+    model, _ = train_interest_model(cfg, feats, fine, tof, build_sequences(events, _index()), seed=3)
+    assert model.text_basis is not None and tuple(model.text_basis.shape) == (TEXT_DIM, 4)
+    assert torch.allclose(model.text_basis.T @ model.text_basis, torch.eye(4), atol=1e-5)
+    buffer = io.BytesIO()
+    torch.save(model.checkpoint(), buffer)
+    # loaded beside other features (a catalogue that changed), it still reads through its own basis
+    other = np.random.default_rng(9).normal(size=feats.shape).astype(np.float32)
+    loaded = model_from_checkpoint(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False), other, fine, tof)
+    assert torch.equal(loaded.text_basis, model.text_basis)
+    with torch.inference_mode():
+        # a text scored as a new item lands where the catalogue's own copy of it does (ids aside)
+        as_text = loaded.text_vectors(torch.as_tensor(feats))
+        in_catalogue = torch.nn.functional.normalize(model.text_proj(model.text_features), dim=-1)
+        assert torch.allclose(as_text, in_catalogue, atol=1e-5)
