@@ -207,6 +207,7 @@ def test_epoch_examples_cap_each_user_and_draw_afresh() -> None:
         assert len(np.unique(order)) == len(order) == examples_per_epoch(users, 10) == 3 + 10 + 7 + 10
         assert np.bincount(users[order], minlength=4).tolist() == [3, 10, 7, 10]
     assert set(first[users[first] == 3]) != set(second[users[second] == 3])  # another draw each epoch
+    assert np.array_equal(epoch_examples(users, 120, np.random.default_rng(3)), np.random.default_rng(3).permutation(len(users)))
     everything = epoch_examples(users, 0, rng)
     assert sorted(everything.tolist()) == list(range(len(users))) and examples_per_epoch(users, 0) == len(users)
 
