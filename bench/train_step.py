@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from recsys_core.data.store import Store
     from recsys_core.engine import RecsysEngine
     from recsys_core.interests import train as loop
-    from recsys_core.interests.model import InterestModel
+    from recsys_core.interests.model import InterestModel, text_basis
     from recsys_core.interests.sequences import build_sequences, drop_last
     from recsys_core.training import build_hierarchy, take_snapshot
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     mc = cfg.model
     features = snapshot.features.features
     model = InterestModel(mc, torch.as_tensor(features), torch.as_tensor(hierarchy.fine_of_item_),
-                          torch.as_tensor(hierarchy.theme_of_fine_))
+                          torch.as_tensor(hierarchy.theme_of_fine_), basis=text_basis(features, mc.text_components))
     users, positions = loop.training_examples(train)
     optim = torch.optim.AdamW(model.parameters(), lr=mc.learning_rate, weight_decay=mc.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)

@@ -372,6 +372,7 @@ class RecsysConfig:
         ``RECSYS_THREADS`` (DuckDB and torch threads), ``RECSYS_EMBEDDING_MODEL``
         (a sentence-transformers folder or name, or ``hashing-N`` for dry runs),
         ``RECSYS_EMBEDDING_BACKEND`` (torch, onnx or onnx-int8), ``RECSYS_EPOCHS``,
+        ``RECSYS_TEXT_COMPONENTS`` and ``RECSYS_EXAMPLES_PER_USER`` (the model's training savings),
         ``RECSYS_RAY_ADDRESS`` and ``RECSYS_RAY_SHARED_DIR`` (run the heavy stages on a Ray cluster),
         and for explanations ``RECSYS_LLM_BACKEND`` (local, openai, template), ``RECSYS_LLM_URL``,
         ``RECSYS_LLM_MODEL``, ``RECSYS_LLM_API_KEY`` (or ``OPENAI_API_KEY``), ``RECSYS_LLM_TIMEOUT``
@@ -390,6 +391,10 @@ class RecsysConfig:
             cfg = replace(cfg, torch_threads=n, store=replace(cfg.store, threads=n))
         if env.get("RECSYS_EPOCHS"):
             cfg = cfg.with_epochs(_env_number(env, "RECSYS_EPOCHS", int, minimum=1))
+        for name, setting in (("RECSYS_TEXT_COMPONENTS", "text_components"),
+                              ("RECSYS_EXAMPLES_PER_USER", "examples_per_user")):
+            if env.get(name):  # training savings, off by default (README: what they cost)
+                cfg = replace(cfg, model=replace(cfg.model, **{setting: _env_number(env, name, int, minimum=0)}))
         if env.get("RECSYS_EMBEDDING_MODEL"):
             cfg = replace(cfg, embedding=replace(cfg.embedding, model=env["RECSYS_EMBEDDING_MODEL"]))
         if env.get("RECSYS_EMBEDDING_BACKEND"):

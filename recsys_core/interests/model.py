@@ -174,9 +174,10 @@ class InterestModel(nn.Module):
         text_features: ``(n_items, text_dim)`` fixed text features of the catalogue.
         fine_of_item: ``(n_items,)`` fine interest of each item.
         theme_of_fine: ``(n_fine,)`` theme of each fine interest.
-        basis: The text basis to read the features through (``config.text_components`` > 0):
-            a trained model's own (its state's ``text_basis``), or None to compute it from
-            ``text_features`` (:func:`text_basis`).
+        basis: The ``(text_dim, k)`` text basis to read the features through (:func:`text_basis`,
+            computed by the training; a trained model's own when loading it), or None to read
+            the features whole. Never computed here: a model loaded beside a grown catalogue
+            must read it the way it was trained.
     """
 
     def __init__(
@@ -192,13 +193,9 @@ class InterestModel(nn.Module):
         n_fine = int(theme_of_fine.shape[0])
         n_themes = int(theme_of_fine.max().item()) + 1
         d = config.dim
-        feats = text_features.float()
-        if basis is None:
-            basis = text_basis(feats.numpy(), config.text_components)
         # persistent: a checkpoint carries the directions its projection was trained on
         self.register_buffer("text_basis", None if basis is None else basis.float())
-        if self.text_basis is not None:
-            feats = feats @ self.text_basis
+        feats = self._in_basis(text_features)
         n_items, text_dim = feats.shape
         self.register_buffer("text_features", feats, persistent=False)
         self.register_buffer("fine_of_item", fine_of_item.long(), persistent=False)
@@ -234,10 +231,12 @@ class InterestModel(nn.Module):
     def text_vectors(self, text_features: torch.Tensor) -> torch.Tensor:
         """Unit vectors of texts with no id (new items, profile texts): full text features,
         read through the model's basis like the catalogue's."""
+        return F.normalize(self.text_proj(self._in_basis(text_features)), dim=-1)
+
+    def _in_basis(self, text_features: torch.Tensor) -> torch.Tensor:
+        """Full text features as the item tower reads them (through the basis, if any)."""
         feats = text_features.float()
-        if self.text_basis is not None:
-            feats = feats @ self.text_basis
-        return F.normalize(self.text_proj(feats), dim=-1)
+        return feats if self.text_basis is None else feats @ self.text_basis
 
     # ------------------------------------------------------------------ users
     def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None, details: bool = True) -> UserEncoding:

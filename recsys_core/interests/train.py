@@ -22,7 +22,7 @@ import torch
 
 from recsys_core.config import InterestModelConfig
 from recsys_core.errors import ModelFitError
-from recsys_core.interests.model import InterestModel
+from recsys_core.interests.model import InterestModel, text_basis
 from recsys_core.interests.sequences import HeldOut, HistoryBatch, Sequences, make_batch
 from recsys_core.metrics import ndcg_per_user, rank_of_targets
 
@@ -158,7 +158,8 @@ def train_interest_model(
             averaged by ``prepare``'s wrapper the steps are the single process's.
         prepare: Wraps the model for the gradient exchange (``ray.train.torch.prepare_model``).
         basis: The text basis (:func:`recsys_core.interests.model.text_basis`), computed once by
-            the caller so data-parallel workers share it; None computes it here.
+            the caller so data-parallel workers share it; None computes it here from
+            ``config.text_components``.
 
     Raises:
         ModelFitError: No sequence has two items, or the loss became NaN.
@@ -167,6 +168,8 @@ def train_interest_model(
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     n_items = text_features.shape[0]
+    if basis is None:
+        basis = text_basis(text_features, config.text_components)
     model = InterestModel(config, torch.as_tensor(text_features), torch.as_tensor(fine_of_item),
                           torch.as_tensor(theme_of_fine), basis=basis)
     users, positions = training_examples(seqs)

@@ -105,6 +105,8 @@ def test_serving_with_another_encoder_is_a_clear_error(cli_db: Path, capsys: pyt
     ("RECSYS_LLM_BUDGET", "ten", "RECSYS_LLM_BUDGET='ten' is not a number"),
     ("RECSYS_LLM_BUDGET", "0", "RECSYS_LLM_BUDGET='0' must be at least 0.1"),
     ("RECSYS_LLM_BACKEND", "gpt", "is not a backend"),
+    ("RECSYS_TEXT_COMPONENTS", "many", "RECSYS_TEXT_COMPONENTS='many' is not a whole number"),
+    ("RECSYS_EXAMPLES_PER_USER", "-5", "RECSYS_EXAMPLES_PER_USER='-5' must be at least 0"),
     ("RECSYS_LLM_BACKEND", "openai", "needs RECSYS_LLM_URL"),
 ])
 def test_a_bad_environment_variable_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],

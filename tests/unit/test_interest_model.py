@@ -224,6 +224,12 @@ def test_text_basis_is_kept_with_the_weights_and_reads_new_texts() -> None:
     other = np.random.default_rng(9).normal(size=feats.shape).astype(np.float32)
     loaded = model_from_checkpoint(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False), other, fine, tof)
     assert torch.equal(loaded.text_basis, model.text_basis)
+    # the model itself never computes one: only training does, from the setting
+    from recsys_core.interests.model import InterestModel
+    assert InterestModel(cfg, torch.as_tensor(feats), torch.as_tensor(fine), torch.as_tensor(tof)).text_basis is None
+    from recsys_core.config import RecsysConfig
+    env = RecsysConfig.from_env({"RECSYS_TEXT_COMPONENTS": "128", "RECSYS_EXAMPLES_PER_USER": "150"}).model
+    assert (env.text_components, env.examples_per_user) == (128, 150)
     with torch.inference_mode():
         # a text scored as a new item lands where the catalogue's own copy of it does (ids aside)
         as_text = loaded.text_vectors(torch.as_tensor(feats))
