@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +55,7 @@ from recsys_core.population.segments import SegmentRules, compare_mixes, interes
 from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
-from recsys_core.serving import ServingModel, rank_many
+from recsys_core.serving import ScoredLists, ServingModel, assemble_lists, score_lists
 from recsys_core.status import PipelineStatus, pipeline_status
 
 if TYPE_CHECKING:
@@ -311,11 +312,20 @@ class RecsysEngine:
               alphas: list[float | None], match: InterestMatch | None, threshold: float, diversity: float | None,
               as_of: AsOf) -> list[RecommendationList]:
         """Users' lists from their states, with the configured defaults (one place for one user and for many)."""
+        return self._assemble(self._score(serving, states, user_ids, n, alphas, match, threshold, diversity), as_of)
+
+    def _score(self, serving: ServingModel, states: list[UserState], user_ids: list[str], n: int | None,
+               alphas: list[float | None], match: InterestMatch | None, threshold: float,
+               diversity: float | None) -> ScoredLists:
+        """The numeric half of :meth:`_rank` (scores and candidate orders)."""
         cfg = self.config.recommend
-        ranked = rank_many(serving, states, user_ids, n or cfg.n, alphas, match, threshold, cfg.interest_boost,
-                           cfg.diversity if diversity is None else diversity, cfg.n_evidence, cfg.mmr_pool,
-                           cfg.dislike_threshold, cfg.dislike_refines_at)
-        return [replace(recs, as_of=as_of) for recs in ranked]
+        return score_lists(serving, states, user_ids, n or cfg.n, alphas, match, threshold, cfg.interest_boost,
+                           cfg.diversity if diversity is None else diversity, cfg.mmr_pool, cfg.dislike_threshold,
+                           cfg.dislike_refines_at)
+
+    def _assemble(self, scored: ScoredLists, as_of: AsOf) -> list[RecommendationList]:
+        """The lists half of :meth:`_rank` (items, score splits, evidence)."""
+        return assemble_lists(scored, self.config.recommend.n_evidence, as_of)
 
     def recommend_many(
         self, user_ids: list[str], n: int | None = None, alpha: float | None = None, interest: str | None = None,
@@ -347,12 +357,18 @@ class RecsysEngine:
                 weight = by_policy.get(user, np.nan) if policy is not None else alpha
                 weights[user] = None if weight is None or not np.isfinite(weight) else float(weight)
             batched = [u for u in dict.fromkeys(part) if (s := states.get(u)) is not None and len(s.history) >= 3]
+            groups = [batched[b:b + rows] for b in range(0, len(batched), rows)]
+            work = [(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match, threshold,
+                     diversity) for users in groups]
             lists: dict[str, RecommendationList] = {}
-            for b in range(0, len(batched), rows):
-                users = batched[b:b + rows]
-                ranked = self._rank(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match,
-                                    threshold, diversity, as_of)
-                lists.update(zip(users, ranked, strict=True))
+            # the next group is scored (BLAS and top-k, outside the GIL) while this one's lists are assembled
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="score") as ahead:
+                pending = ahead.submit(self._score, *work[0]) if work else None
+                for g, users in enumerate(groups):
+                    assert pending is not None
+                    scored = pending.result()
+                    pending = ahead.submit(self._score, *work[g + 1]) if g + 1 < len(work) else None
+                    lists.update(zip(users, self._assemble(scored, as_of), strict=True))
             for user in part:
                 if user in lists:
                     yield lists[user]

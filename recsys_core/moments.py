@@ -78,9 +78,30 @@ def as_of_label(as_of: AsOf) -> str:
 def typical_session_gap(days: npt.NDArray[np.float64], session_gap_days: float) -> float | None:
     """The median gap between one session's last event and the next session's first (days),
     or None when the history has no session break."""
-    gaps = np.diff(np.sort(days))
-    breaks = gaps[gaps > session_gap_days]
-    return float(np.median(breaks)) if len(breaks) else None
+    gap = float(typical_session_gaps(np.asarray(days, np.float64), np.array([0, len(days)]), session_gap_days)[0])
+    return None if math.isnan(gap) else gap
+
+
+def typical_session_gaps(days: npt.NDArray[np.float64], offsets: npt.NDArray[np.int64],
+                         session_gap_days: float) -> npt.NDArray[np.float64]:
+    """:func:`typical_session_gap` of every history ``days[offsets[u]:offsets[u + 1]]`` at once
+    (NaN where a history has no session break): one sort for all users instead of a median each."""
+    offsets = np.asarray(offsets, np.int64)
+    n_users = len(offsets) - 1
+    user = np.repeat(np.arange(n_users), np.diff(offsets))
+    ordered = days[offsets[0]:offsets[-1]][np.lexsort((days[offsets[0]:offsets[-1]], user))]
+    gaps = np.diff(ordered)
+    breaks = (user[1:] == user[:-1]) & (gaps > session_gap_days)
+    gap, owner = gaps[breaks], user[1:][breaks]
+    by_user = np.lexsort((gap, owner))
+    gap, owner = gap[by_user], owner[by_user]
+    counts = np.bincount(owner, minlength=n_users)
+    first = np.cumsum(counts) - counts
+    out = np.full(n_users, np.nan)
+    has = counts > 0
+    low, high = first[has] + (counts[has] - 1) // 2, first[has] + counts[has] // 2
+    out[has] = (gap[low] + gap[high]) / 2  # np.median's middle value, or the mean of the middle two
+    return out
 
 
 def resolve(as_of: AsOf, days: npt.NDArray[np.float64], data_end: float | None, session_gap_days: float,
@@ -91,13 +112,24 @@ def resolve(as_of: AsOf, days: npt.NDArray[np.float64], data_end: float | None, 
     when they have no session break yet); ``data-end``: the newest event in the store (never
     before their own last event); a date: that moment.
     """
-    last = float(days.max()) if len(days) else (data_end if data_end is not None else 0.0)
+    days = np.asarray(days, np.float64)
+    return float(resolve_many(as_of, days, np.array([0, len(days)]), data_end, session_gap_days, default_gap_days)[0])
+
+
+def resolve_many(as_of: AsOf, days: npt.NDArray[np.float64], offsets: npt.NDArray[np.int64], data_end: float | None,
+                 session_gap_days: float, default_gap_days: float) -> npt.NDArray[np.float64]:
+    """:func:`resolve` of every history ``days[offsets[u]:offsets[u + 1]]`` at once."""
+    offsets = np.asarray(offsets, np.int64)
+    lengths = np.diff(offsets)
     if isinstance(as_of, dt.datetime):
-        return to_days(as_of)
-    if as_of == DATA_END:
-        return max(last, data_end if data_end is not None else last)
-    if as_of != NEXT_VISIT:
+        return np.full(len(lengths), to_days(as_of))
+    if as_of not in (DATA_END, NEXT_VISIT):
         raise InvalidArgumentError(f"unknown as-of {as_of!r}")
-    gap = typical_session_gap(days, session_gap_days)
-    gap = default_gap_days if gap is None or not math.isfinite(gap) else gap
-    return last + max(gap, 0.0)
+    last = np.full(len(lengths), -np.inf)
+    np.maximum.at(last, np.repeat(np.arange(len(lengths)), lengths), days[offsets[0]:offsets[-1]])
+    last[lengths == 0] = data_end if data_end is not None else 0.0
+    if as_of == DATA_END:
+        return last if data_end is None else np.maximum(last, data_end)
+    gap = typical_session_gaps(days, offsets, session_gap_days)
+    gap = np.where(np.isfinite(gap), gap, default_gap_days)
+    return last + np.maximum(gap, 0.0)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from recsys_core.errors import InvalidArgumentError
 from recsys_core.fusion import fuse, short_weight, weighted_parts
 from recsys_core.interests.descriptions import DescriptionReading
-from recsys_core.interests.links import Links, link_contrib, link_contrib_many, link_product
+from recsys_core.interests.links import Links, link_contrib, link_contrib_users, link_product
 from recsys_core.moments import as_of_label, from_days
 
 
@@ -223,9 +223,22 @@ def slot_parts(
 
 def slot_link_parts(state: UserState, links: Links | None, items: npt.NDArray[np.int64]) -> npt.NDArray[np.float32] | None:
     """``(len(items), L)`` the slots' link parts of several items at once (None without links)."""
-    if links is None or state.link_weights is None or not len(state.slots):
-        return None
-    return link_contrib_many(links, state.slots, state.link_weights, items)
+    return slot_link_parts_many([state], links, [items])[0]
+
+
+def slot_link_parts_many(states: list[UserState], links: Links | None,
+                         items: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.float32] | None]:
+    """:func:`slot_link_parts` of several users' lists, read in one search."""
+    out: list[npt.NDArray[np.float32] | None] = [None] * len(states)
+    linked = [r for r, s in enumerate(states) if links is not None and s.link_weights is not None and len(s.slots)]
+    if links is None or not linked:
+        return out
+    parts = link_contrib_users(links, [states[r].slots for r in linked],
+                               [states[r].link_weights for r in linked],  # type: ignore[misc]
+                               [items[r] for r in linked])
+    for r, part in zip(linked, parts, strict=True):
+        out[r] = part
+    return out
 
 
 def top_n(scores: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
@@ -314,12 +327,14 @@ def evidence_many(
     positive = np.clip(fuse(state.contrib_long @ item_vecs.T, short, alpha), 0, None)
     totals = positive.sum(axis=0)
     citable = np.where(state.liked_slots()[:, None], positive, 0.0)
-    order = np.argsort(-citable, axis=0, kind="stable")[:n]
-    # as Python numbers, read once: indexing the arrays item by item costs more than the maths
-    slots, shares = state.slots.tolist(), (positive.astype(np.float64) / np.where(totals > 0, totals, 1).astype(np.float64)).T.tolist()
-    cited, totals_l = (np.take_along_axis(citable, order, axis=0) > 0).T.tolist(), totals.tolist()
+    order = np.argsort(-citable, axis=0, kind="stable")[:n]  # (n, m): each item's most pushing slots
+    column = np.arange(len(item_vecs))
+    shares = positive[order, column].astype(np.float64) / np.where(totals > 0, totals, 1).astype(np.float64)
+    # as Python numbers, read once, and only the cited slots': indexing arrays item by item costs more than the maths
+    slots, shares_l = state.slots[order].T.tolist(), shares.T.tolist()
+    cited, totals_l = (citable[order, column] > 0).T.tolist(), totals.tolist()
     return [[] if totals_l[j] <= 0 else
-            [(slots[i], shares[j][i]) for i, c in zip(order[:, j].tolist(), cited[j], strict=True) if c]
+            [(s, w) for s, w, c in zip(slots[j], shares_l[j], cited[j], strict=True) if c]
             for j in range(len(item_vecs))]
 
 

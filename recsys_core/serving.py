@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +27,7 @@ from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
 from recsys_core.embeddings.features import item_features, text_only_features
 from recsys_core.errors import NotBuiltError, RecsysError
-from recsys_core.interests.descriptions import InterestMatch, read_description
+from recsys_core.interests.descriptions import DescriptionReading, InterestMatch, read_description
 from recsys_core.interests.hierarchy import member_centroids
 from recsys_core.interests.links import Links, links_from_checkpoint, slot_weights
 from recsys_core.interests.sequences import N_EVENT_CODES, Sequences, build_sequences, is_liked, make_batch
@@ -40,7 +41,7 @@ from recsys_core.recommend import (
     evidence_many,
     fused_scores_many,
     rerank_mmr,
-    slot_link_parts,
+    slot_link_parts_many,
     top_n_many,
 )
 
@@ -263,7 +264,7 @@ class ServingModel:
             return {}
         end = None if data_end is None else moments.to_days(data_end)
         gap, default_gap = self.config.session_gap_minutes / 1440.0, self.next_visit_gap_days
-        at = np.array([moments.resolve(as_of, seqs.user(int(u))[1], end, gap, default_gap) for u in users])
+        at = moments.resolve_many(as_of, seqs.days, seqs.offsets, end, gap, default_gap)[users]
         states = self.encode_batch(seqs, users, lengths[users], at)
         return {seqs.user_ids[int(u)]: state for u, state in zip(users, states, strict=True)}
 
@@ -293,13 +294,16 @@ def encode_states(
     item vectors already computed, read instead of projecting every history item again)."""
     import torch
 
-    out: list[UserState] = []
-    width = config.max_history
+    out: list[UserState | None] = [None] * len(users)
+    # users of similar history length batched together, each batch only as wide as its longest
+    # history: the padding is never read, and most histories are far shorter than max_history
+    by_length = np.argsort(np.minimum(ends, config.max_history), kind="stable")
     with torch.inference_mode():
         for start in range(0, len(users), batch_size):
-            u = users[start:start + batch_size]
-            batch = make_batch(seqs, u, ends[start:start + batch_size], at_days[start:start + batch_size],
-                               width, config.session_gap_minutes / 1440.0)
+            rows = by_length[start:start + batch_size]
+            u = users[rows]
+            width = int(min(config.max_history, max(1, int(ends[rows].max()))))
+            batch = make_batch(seqs, u, ends[rows], at_days[rows], width, config.session_gap_minutes / 1440.0)
             vecs = None if item_vecs is None else torch.from_numpy(item_vecs)[torch.as_tensor(batch.items)]
             enc = model.encode(batch, vecs)  # type: ignore[attr-defined]
             ul, us = enc.long.user.numpy(), enc.short.user.numpy()
@@ -308,22 +312,22 @@ def encode_states(
             cl, cs = enc.long.contrib.numpy(), enc.short.contrib.numpy()
             wl, ws = enc.long.weights.numpy(), enc.short.weights.numpy()
             gate, gate_inputs = enc.gate.numpy(), enc.gate_inputs.numpy()
-            for row, user in enumerate(u):
+            for row, (user, at) in enumerate(zip(u.tolist(), rows.tolist(), strict=True)):
                 m = batch.mask[row]
                 a = seqs.offsets[user]
-                out.append(UserState(
+                out[at] = UserState(
                     u_long=ul[row], u_short=us[row], gate=float(gate[row]),
-                    history=seqs.items[a:a + int(ends[start + row])],
+                    history=seqs.items[a:a + int(ends[at])],
                     slots=batch.items[row][m], contrib_long=cl[row][m], contrib_short=cs[row][m],
                     weights_long=wl[row][m], weights_short=ws[row][m],
                     hours_since_last=float(np.expm1(batch.features[row, 0])),
-                    at_days=float(at_days[start + row]),
+                    at_days=float(at_days[at]),
                     session_length=round(float(np.expm1(batch.features[row, 1]))),
                     slot_liked=is_liked(batch.codes[row][m]),
                     link_weights=None if link_config is None else slot_weights(int(m.sum()), link_config),
                     gate_inputs=gate_inputs[row],
-                ))
-    return out
+                )
+    return [state for state in out if state is not None]
 
 
 def rank_many(
@@ -353,6 +357,47 @@ def rank_many(
     liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
     liked concept (``interest_part``; nothing without liked concepts).
     """
+    return assemble_lists(score_lists(serving, states, user_ids, n, alphas, interest, threshold, boost, diversity,
+                                      pool, dislike_threshold, refines_at), n_evidence)
+
+
+@dataclass(slots=True)
+class ScoredLists:
+    """The numeric half of :func:`rank_many` for a batch of users: every item's score and each
+    user's candidate order, before the lists and their evidence are assembled (the all-users
+    ranking scores the next batch while this one is assembled)."""
+
+    serving: ServingModel
+    states: list[UserState]
+    user_ids: list[str]
+    n: int
+    diversity: float
+    weights: list[float]
+    learned: list[float]
+    scored: list[int]
+    score: npt.NDArray[np.floating]
+    orders: list[npt.NDArray[np.int64]]
+    interest_part: npt.NDArray[np.float64] | None
+    interest_sims: npt.NDArray[np.float32] | None
+    reading: DescriptionReading | None
+    no_match: str | None
+
+
+def score_lists(
+    serving: ServingModel,
+    states: list[UserState],
+    user_ids: list[str],
+    n: int,
+    alphas: list[float | None],
+    interest: InterestMatch | npt.NDArray[np.float32] | None,
+    threshold: float,
+    boost: float,
+    diversity: float,
+    pool: int,
+    dislike_threshold: float | None = None,
+    refines_at: float | None = None,
+) -> ScoredLists:
+    """The scores and candidate orders of :func:`rank_many` (same arguments)."""
     n_items = len(serving.item_ids)
     learned = [float(s.gate) for s in states]
     weights = [g if a is None else float(a) for g, a in zip(learned, alphas, strict=True)]
@@ -387,13 +432,24 @@ def rank_many(
     if serving.removed.any():
         score[:, np.flatnonzero(serving.removed)] = -np.inf
     orders = top_n_many(score, max(n, pool) if diversity > 0 else n)
+    return ScoredLists(serving, states, user_ids, n, diversity, weights, learned, scored, score, orders, interest_part,
+                       interest_sims, reading, no_match)
+
+
+def assemble_lists(batch: ScoredLists, n_evidence: int, as_of: AsOf = NEXT_VISIT) -> list[RecommendationList]:
+    """Each user's list from :func:`score_lists`: the top ``n`` (re-ranked for diversity), the
+    split of each score between the branches, and the evidence; ``as_of`` is the moment the
+    states were read at."""
+    serving, states, score, n = batch.serving, batch.states, batch.score, batch.n
+    weights, learned, user_ids, orders = batch.weights, batch.learned, batch.user_ids, batch.orders
+    interest_part, interest_sims, scored = batch.interest_part, batch.interest_sims, batch.scored
     ids, titles = serving.id_and_title_lists()
     out = []
     is_scored = set(scored)
+    final = [rerank_mmr(orders[r], score[r], serving.item_vecs, n, batch.diversity)[:n] for r in range(len(states))]
+    all_link_parts = slot_link_parts_many(states, serving.links, final)  # one sparse read for every list
     for r, state in enumerate(states):
-        a = weights[r]
-        order = rerank_mmr(orders[r], score[r], serving.item_vecs, n, diversity)[:n]
-        link_parts = slot_link_parts(state, serving.links, order)  # one sparse read for the whole list
+        a, order, link_parts = weights[r], final[r], all_link_parts[r]
         if r in is_scored:
             long_w, short_w = branch_parts(state, order, serving.item_vecs, a, link_parts)
         else:  # the most popular items: neither branch scored them
@@ -419,5 +475,6 @@ def rank_many(
         out.append(RecommendationList(
             user_id=user_ids[r], alpha=a, learned_alpha=learned[r], items=tuple(recs),
             extra={} if state.at_days is None else {"at_days": state.at_days}, cold_start=state.cold_start,
-            note=no_match or popular, n_history=len(state.history), interest_reading=reading))
+            note=batch.no_match or popular, n_history=len(state.history), interest_reading=batch.reading,
+            as_of=as_of))
     return out

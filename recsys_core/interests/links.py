@@ -235,25 +235,48 @@ def link_contrib_many(links: Links, slots: npt.NDArray[np.int64], weights: npt.N
                       items: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     """``(len(items), L)``: :func:`link_contrib` of several items, read straight from the
     sparse rows (each row's columns are sorted: one binary search for every slot and item)."""
-    used = np.flatnonzero(weights > 0)
-    out = np.zeros((len(items), len(slots)), np.float32)
-    if links.nnz == 0 or len(used) == 0 or len(items) == 0:
+    return link_contrib_users(links, [slots], [weights], [items])[0]
+
+
+def link_contrib_users(links: Links, slots: list[npt.NDArray[np.int64]], weights: list[npt.NDArray[np.float32]],
+                       items: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.float32]]:
+    """:func:`link_contrib_many` of several users, each with their own slots and items: one
+    search for them all (a list of 20 items per user costs a few array calls per user, not
+    twenty)."""
+    n_slots = np.array([len(s) for s in slots], np.int64)
+    n_items = np.array([len(i) for i in items], np.int64)
+    out = [np.zeros((int(m), int(k)), np.float32) for m, k in zip(n_items, n_slots, strict=True)]
+    used = [np.flatnonzero(w > 0) if m else np.zeros(0, np.int64) for w, m in zip(weights, n_items, strict=True)]
+    n_used = np.array([len(u) for u in used], np.int64)
+    if links.nnz == 0 or not (n_used * n_items).any():
         return out
     if not links.has_sorted_indices:  # made elsewhere than fit_links / links_from_checkpoint
         links = links.sorted_indices()
-    starts, ends = links.indptr[slots[used]], links.indptr[slots[used] + 1]
-    lengths = ends - starts
+    rows = np.concatenate([s[u] for s, u in zip(slots, used, strict=True)])  # every used slot's link row
+    starts, lengths = links.indptr[rows], links.indptr[rows + 1] - links.indptr[rows]
     if lengths.sum() == 0:
         return out
-    # every used slot's row laid end to end, keyed (slot position, column): sorted, so searchable
+    # every used slot's row laid end to end, keyed (slot number, column): sorted, so searchable
     flat = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
     width = links.shape[1]
-    keys = np.repeat(np.arange(len(used), dtype=np.int64), lengths) * width + links.indices[flat]
-    wanted = np.arange(len(used), dtype=np.int64)[:, None] * width + np.asarray(items, np.int64)[None, :]
+    keys = np.repeat(np.arange(len(rows), dtype=np.int64), lengths) * width + links.indices[flat]
+    # wanted: each used slot against each of its user's items, slot by slot
+    owner = np.repeat(np.arange(len(slots)), n_used)
+    per_slot = n_items[owner]
+    slot_of = np.repeat(np.arange(len(rows), dtype=np.int64), per_slot)
+    item_start = np.cumsum(n_items) - n_items
+    within = np.arange(int(per_slot.sum())) - np.repeat(np.cumsum(per_slot) - per_slot, per_slot)
+    item_of = np.concatenate(items).astype(np.int64)[np.repeat(item_start[owner], per_slot) + within]
+    wanted = slot_of * width + item_of
     at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    found = keys[at] == wanted  # (used slots, items)
-    parts = np.where(found, links.data[flat[at]], 0.0) * weights[used, None]
-    out[:, used] = parts.T
+    found = keys[at] == wanted
+    slot_weight = np.concatenate([w[u] for w, u in zip(weights, used, strict=True)])
+    parts = np.where(found, links.data[flat[at]], 0.0) * slot_weight[slot_of]
+    done = 0
+    for user, (m, k) in enumerate(zip(n_items.tolist(), n_used.tolist(), strict=True)):
+        if m * k:
+            out[user][:, used[user]] = parts[done:done + m * k].reshape(k, m).T
+        done += m * k
     return out
 
 

@@ -98,18 +98,18 @@ class HierarchicalEncoder(nn.Module):
         # index_select (not 2-D indexing): its backward is a fast index_add on the CPU
         v = vecs.reshape(b_size * width, dim).index_select(0, flat)
         prior = self.type_bias[codes.reshape(-1)[flat]] + bias.reshape(-1).index_select(0, flat)
-        # items -> fine interests
+        # items -> fine interests, numbered by the (user, fine interest) pairs present in the
+        # batch: a catalogue with hundreds of fine interests would otherwise cost a mostly
+        # empty (B * n_fine, d) buffer per branch
         f = fine[rows, cols]
-        fgroup = rows * nf + f
-        alpha, fine_lse = grouped_softmax(self.item_att(v) + prior, fgroup, b_size * nf)
-        _, fine_mass = grouped_softmax(prior, fgroup, b_size * nf)
-        h = torch.zeros(b_size * nf, dim).index_add(0, fgroup, alpha.unsqueeze(1) * v)
-        present = torch.isfinite(fine_lse).nonzero(as_tuple=True)[0]
+        present, fgroup = torch.unique(rows * nf + f, sorted=True, return_inverse=True)
+        n_present = int(present.shape[0])
+        alpha, _ = grouped_softmax(self.item_att(v) + prior, fgroup, n_present)
+        _, mass_present = grouped_softmax(prior, fgroup, n_present)
+        h_present = torch.zeros(n_present, dim).index_add(0, fgroup, alpha.unsqueeze(1) * v)
         # fine interests -> themes
         p_rows = present // nf
         tgroup = p_rows * nt + theme_of_fine[present % nf]
-        h_present = h.index_select(0, present)
-        mass_present = fine_mass.index_select(0, present)
         beta, _ = grouped_softmax(self.fine_att(h_present) + mass_present, tgroup, b_size * nt)
         _, theme_mass = grouped_softmax(mass_present, tgroup, b_size * nt)
         g = torch.zeros(b_size * nt, dim).index_add(0, tgroup, beta.unsqueeze(1) * h_present)
@@ -117,9 +117,8 @@ class HierarchicalEncoder(nn.Module):
         # themes -> user
         gamma, _ = grouped_softmax(self.theme_att(g.index_select(0, t_present))
                                    + theme_mass.index_select(0, t_present), t_present // nt, b_size)
-        beta_dense = torch.zeros(b_size * nf).index_put((present,), beta)
         gamma_dense = torch.zeros(b_size * nt).index_put((t_present,), gamma)
-        w = alpha * beta_dense.index_select(0, fgroup) * gamma_dense.index_select(0, rows * nt + theme_of_fine[f])
+        w = alpha * beta.index_select(0, fgroup) * gamma_dense.index_select(0, rows * nt + theme_of_fine[f])
         projected = self.out(v)  # (N, d)
         z = torch.zeros(b_size, dim).index_add(0, rows, w.unsqueeze(1) * projected)
         norm = z.norm(dim=1, keepdim=True).clamp_min(1e-8)

@@ -207,7 +207,7 @@ def train_interest_model(
             u, p = users[pick], positions[pick]
             at = seqs.days[seqs.offsets[u] + p]
             batch = history_batch(seqs, config, u, p, at)
-            _, loss = net(batch, targets[rank::world], candidates, drop)
+            _, loss = net(batch, targets[rank::world].contiguous(), candidates, drop)
             if not torch.isfinite(loss):
                 raise ModelFitError(f"training diverged: loss is {loss.item()} at epoch {epoch}")
             optim.zero_grad(set_to_none=True)

@@ -14,6 +14,7 @@ from recsys_core.interests.links import (
     fit_transitions,
     link_contrib,
     link_contrib_many,
+    link_contrib_users,
     link_scores,
     link_scores_many,
     links_from_checkpoint,
@@ -175,3 +176,25 @@ def test_links_survive_the_checkpoint_and_grow_with_new_items() -> None:
     assert links_from_checkpoint({"links": older}, 15)[1].window == 7  # a build from before the "next" links
     newer = {**stored, "config": {**stored["config"], "weights": [0.0, 1.0], "a_later_setting": 3}}  # type: ignore[dict-item]
     assert links_from_checkpoint({"links": newer}, 15)[1].weights == (0.0, 1.0)
+
+
+def test_several_users_slot_parts_in_one_search_equal_each_alone() -> None:
+    """The all-users ranking reads every list's slot parts in one search: each user's block is
+    the dense product for their own slots and items, users with no used slot or no item get zeros."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(8)
+    dense = np.where(rng.random((30, 30)) < 0.3, rng.normal(size=(30, 30)), 0.0).astype(np.float32)
+    links = sp.csr_matrix(dense)
+    slots = [np.array([3, 7, 3], np.int64), np.array([1, 2], np.int64), np.array([4], np.int64),
+             np.array([0, 29, 15, 8], np.int64)]
+    weights = [np.array([0.5, 1.0, 0.25], np.float32), np.zeros(2, np.float32), np.array([2.0], np.float32),
+               np.array([0.1, 0.0, 0.7, 1.3], np.float32)]
+    items = [np.array([29, 0, 3, 11], np.int64), np.array([5, 6], np.int64), np.zeros(0, np.int64),
+             np.array([8, 8, 21], np.int64)]
+    got = link_contrib_users(links, slots, weights, items)
+    for s_, w, i, part in zip(slots, weights, items, got, strict=True):
+        assert part.shape == (len(i), len(s_))
+        np.testing.assert_allclose(part, (dense[np.ix_(s_, i)] * w[:, None]).T, rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(part, link_contrib_many(links, s_, w, i))
+    assert not got[1].any()  # no used slot

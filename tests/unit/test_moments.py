@@ -10,7 +10,16 @@ import pytest
 
 from recsys_core.data.frames import data_clock, load_user_events
 from recsys_core.errors import InvalidArgumentError
-from recsys_core.moments import DATA_END, NEXT_VISIT, as_of_label, parse_as_of, resolve, to_days, typical_session_gap
+from recsys_core.moments import (
+    DATA_END,
+    NEXT_VISIT,
+    as_of_label,
+    parse_as_of,
+    resolve,
+    resolve_many,
+    to_days,
+    typical_session_gap,
+)
 
 
 def test_parse_as_of_accepts_the_three_forms_and_refuses_the_rest() -> None:
@@ -34,6 +43,31 @@ def test_next_visit_is_the_last_event_plus_the_usual_gap_between_sessions() -> N
     assert resolve(NEXT_VISIT, np.array([1.0, 1.0 + hour]), 100.0, 0.5, 9.0) == pytest.approx(10.0 + hour)  # no break
     assert resolve(DATA_END, days, 100.0, 0.5, 9.0) == 100.0
     assert resolve(dt.datetime(1970, 1, 3), days, 100.0, 0.5, 9.0) == pytest.approx(2.0)
+
+
+def test_many_histories_resolve_at_once_as_each_one_alone() -> None:
+    """The all-users path reads every user's moment in one pass: the same numbers as a plain
+    median per user, for empty, unsorted, break-free and many-session histories."""
+    rng = np.random.default_rng(5)
+    histories = [np.zeros(0), np.array([4.0]), np.array([1.0, 1.01, 1.02]), rng.uniform(0, 50, 9),
+                 np.sort(rng.uniform(0, 300, 40)), np.array([3.0, 1.0, 2.0, 9.0])]
+    days = np.concatenate(histories)
+    offsets = np.concatenate([[0], np.cumsum([len(h) for h in histories])])
+
+    def plain(h: np.ndarray, as_of: object, end: float | None) -> float:
+        if as_of == DATA_END:
+            return max(float(h.max()), end) if len(h) and end is not None else (float(h.max()) if len(h) else end or 0.0)
+        gaps = np.diff(np.sort(h))
+        breaks = gaps[gaps > 0.5]
+        last = float(h.max()) if len(h) else (end or 0.0)
+        return last + (float(np.median(breaks)) if len(breaks) else 9.0)
+
+    for as_of in (NEXT_VISIT, DATA_END):
+        for end in (None, 20.0, 400.0):
+            many = resolve_many(as_of, days, offsets, end, 0.5, 9.0)
+            assert many.tolist() == [plain(h, as_of, end) for h in histories]
+            assert many.tolist() == [resolve(as_of, h, end, 0.5, 9.0) for h in histories]
+    assert resolve_many(dt.datetime(1970, 1, 3), days, offsets, None, 0.5, 9.0).tolist() == [2.0] * len(histories)
 
 
 def test_as_of_changes_the_gate_input_and_is_reproducible(built_engine: Any) -> None:

@@ -228,6 +228,27 @@ def test_an_event_time_no_event_can_have_is_refused_and_nothing_is_written(built
     assert built_engine.recommend(str(user), n=3).items  # the user is still served
 
 
+def test_lists_scored_in_small_batches_ahead_of_assembly_are_the_same(built_engine: Engine) -> None:
+    """``recommend_many`` scores the next batch of users in a thread while it assembles this
+    one's lists: with batches of three users (many in flight) the lists are those of one batch."""
+    from dataclasses import replace
+
+    users = built_engine.user_ids()[:25]
+    whole = list(built_engine.recommend_many(users, n=6))
+    config = built_engine.config
+    n_items = len(built_engine.serving().item_ids)
+    built_engine.config = replace(config, recommend=replace(config.recommend, score_batch_cells=3 * n_items))
+    try:
+        small = list(built_engine.recommend_many(users, n=6))
+    finally:
+        built_engine.config = config
+    assert [r.user_id for r in small] == users
+    for a, b in zip(whole, small, strict=True):
+        assert [r.item_id for r in a.items] == [r.item_id for r in b.items]
+        assert [r.score for r in a.items] == pytest.approx([r.score for r in b.items], abs=1e-6)
+        assert [r.evidence for r in a.items] == [r.evidence for r in b.items]
+
+
 @pytest.mark.parametrize("as_of", ["next-visit", "data-end", "2026-03-01T00:00"])
 def test_lists_for_many_users_at_once_are_the_lists_one_by_one(built_engine: Engine, as_of: str) -> None:
     from recsys_core.moments import parse_as_of
