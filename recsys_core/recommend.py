@@ -189,7 +189,9 @@ def fused_scores_many(
         product = link_product(links, [states[i].slots for i in linked],
                                [states[i].link_weights for i in linked])  # type: ignore[misc]
         rows = linked[np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))]
-        scores[rows, product.indices] += short_weight(weights[rows]) * product.data  # each (user, item) once
+        # each (user, item) once: a plain add, on the flat view (a quarter of 2-D fancy indexing's time)
+        assert scores.flags.c_contiguous  # so the flat view is the matrix itself, not a copy
+        scores.reshape(-1)[rows * scores.shape[1] + product.indices] += short_weight(weights[rows]) * product.data
     return scores
 
 
