@@ -40,7 +40,15 @@ def _value(text: str) -> Any:
 
 
 def _fields(pairs: list[str]) -> dict[str, Any]:
-    return {k: _value(v) for k, v in (p.split("=", 1) for p in pairs)}
+    """``field=value`` settings; a comma in the value makes a tuple (``weights=0,1,2``); a pair
+    without ``=`` is refused by name rather than by a traceback."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SystemExit(f"--set {pair!r}: give field=value")
+        key, text = pair.split("=", 1)
+        out[key] = tuple(_value(v) for v in text.split(",") if v) if "," in text else _value(text)
+    return out
 
 
 def fit_on_evaluation_split(db: Path, model_fields: dict[str, Any], hierarchy_fields: dict[str, Any],
