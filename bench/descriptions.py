@@ -15,7 +15,7 @@ interest Y and at least one item of the liked X (planted truth, ``fine_interest`
 
 - no description: the plain recommendation (how often Y is absent anyway);
 - whole text: the description embedded whole, the ranking before descriptions were read
-  (``ServingModel.text_similarities`` into ``rank_many``);
+  (``ServingModel.text_similarities`` into ``score_lists``);
 - read: ``RecsysEngine.recommend(interest=...)``, the description read into liked and
   disliked concepts (``recsys_core.interests.descriptions``).
 
@@ -50,7 +50,7 @@ from recsys_core.config import RecsysConfig  # noqa: E402
 from recsys_core.engine import RecsysEngine  # noqa: E402
 from recsys_core.errors import RecsysError  # noqa: E402
 from recsys_core.recommend import RecommendationList  # noqa: E402
-from recsys_core.serving import rank_many  # noqa: E402
+from recsys_core.serving import assemble_lists, score_lists  # noqa: E402
 
 TEMPLATES = (
     "loves {x}, hates {y}",
@@ -143,8 +143,8 @@ def run(db: Path, truth_path: Path, n_descriptions: int, n_users: int, n: int, s
             if text not in whole:
                 whole[text] = serving.text_similarities(engine.store, engine.embedder, text)
             state = engine.user_state(user, serving=serving)
-            old = rank_many(serving, [state], [user], n, [None], whole[text], rc.interest_threshold,
-                            rc.interest_boost, rc.diversity, rc.n_evidence, rc.mmr_pool)[0]
+            old = assemble_lists(score_lists(serving, [state], [user], n, [None], whole[text], rc.interest_threshold,
+                                             rc.interest_boost, rc.diversity, rc.mmr_pool), rc.n_evidence)[0]
             return {"whole text": old, "read": engine.recommend(user, n=n, interest=text)}
 
         records = []

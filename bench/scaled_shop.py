@@ -2,7 +2,7 @@
 and 50,000 users, built with the real sentence encoder, then served.
 
 Run: python bench/scaled_shop.py --out DIR [--backend onnx-int8] [--items 100000] [--users 50000]
-     [--skip-build] [--browser]
+     [--skip-build] [--browser] [--profile]
 
 Makes (or reuses) ``DIR/files`` (``generate-sample``) and ``DIR/shop.duckdb`` (``sample --from``),
 then, each stage in its own process so memory is per stage:
@@ -50,8 +50,10 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
 
 
-def serve(db: Path) -> dict[str, float]:
-    """Stage 2, in a child process: every user's list, then slider moves."""
+def serve(db: Path, profile: bool = False) -> dict[str, float]:
+    """Stage 2, in a child process: every user's list, then slider moves; ``profile`` prints
+    cProfile's table of the all-users pass (its main thread: the scoring thread's time shows as
+    the wait for it) before the figures."""
     import numpy as np
 
     from recsys_core.config import RecsysConfig
@@ -64,8 +66,17 @@ def serve(db: Path) -> dict[str, float]:
         load = time.perf_counter() - started
         users = engine.user_ids()
         started = time.perf_counter()
+        if profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         lists = sum(1 for _ in engine.recommend_many(users, n=20))
         all_users = time.perf_counter() - started
+        if profile:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
         rng = np.random.default_rng(0)
         moves = []
         for user in [users[i] for i in rng.choice(len(users), 20, replace=False)]:
@@ -90,10 +101,11 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=50_000)
     ap.add_argument("--skip-build", action="store_true", help="serve the newest build already in the database")
     ap.add_argument("--browser", action="store_true", help="also run bench/dashboard.py on the built database")
+    ap.add_argument("--profile", action="store_true", help="print cProfile's table of the all-users pass")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        print(json.dumps(serve(args.serve)))
+        print(json.dumps(serve(args.serve, args.profile)))
         return 0
     env = _env(args.backend)
     py = [sys.executable, "-m", "recsys_core"]
@@ -120,12 +132,15 @@ def main() -> int:
         out["embedding_texts_per_s"] = round(stats["new_texts"] / stats["seconds"]["embedding"], 1)
     if stats["losses"] and stats["seconds"].get("training"):
         out["seconds_per_epoch"] = round(stats["seconds"]["training"] / len(stats["losses"]), 1)
-    done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--serve", str(db)], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--serve", str(db), *(["--profile"] if args.profile else [])], env=env, cwd=ROOT,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-3000:])
         raise SystemExit("serving failed")
-    out["serving"] = json.loads(done.stdout.strip().splitlines()[-1])
+    *table, figures = done.stdout.strip().splitlines()
+    if args.profile:
+        print("\n".join(table))
+    out["serving"] = json.loads(figures)
 
     s = out["serving"]
     print(f"scaled shop: {out['items']:,} items, {events:,} events, {s['users']:,} users; backend {args.backend}")  # type: ignore[index]

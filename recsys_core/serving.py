@@ -330,42 +330,11 @@ def encode_states(
     return [state for state in out if state is not None]
 
 
-def rank_many(
-    serving: ServingModel,
-    states: list[UserState],
-    user_ids: list[str],
-    n: int,
-    alphas: list[float | None],
-    interest: InterestMatch | npt.NDArray[np.float32] | None,
-    threshold: float,
-    boost: float,
-    diversity: float,
-    n_evidence: int,
-    pool: int,
-    dislike_threshold: float | None = None,
-    refines_at: float | None = None,
-) -> list[RecommendationList]:
-    """Score the catalogue for each user's state (one weight each, None = their learned one)
-    and return each one's top ``n`` with their evidence: one matrix product and one top-k for
-    them all, so a user's list is the same alone (a list of one) or in a batch.
-
-    Seen and removed items are excluded. ``interest`` is a description read into concepts
-    (or, as before, one array of cosines to a description embedded whole). Items it does not
-    keep are dropped (see :meth:`InterestMatch.filter`: below ``threshold`` to every liked
-    concept, at or above ``dislike_threshold``, default ``threshold``, to a disliked one, or
-    closer to a disliked concept than to every liked one; ``refines_at`` spares the kin of a
-    liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
-    liked concept (``interest_part``; nothing without liked concepts).
-    """
-    return assemble_lists(score_lists(serving, states, user_ids, n, alphas, interest, threshold, boost, diversity,
-                                      pool, dislike_threshold, refines_at), n_evidence)
-
-
 @dataclass(slots=True)
 class ScoredLists:
-    """The numeric half of :func:`rank_many` for a batch of users: every item's score and each
-    user's candidate order, before the lists and their evidence are assembled (the all-users
-    ranking scores the next batch while this one is assembled)."""
+    """A batch of users scored (:func:`score_lists`): every item's score and each user's
+    candidate order, before the lists and their evidence are assembled (the all-users ranking
+    scores the next batch while this one is assembled)."""
 
     serving: ServingModel
     states: list[UserState]
@@ -397,7 +366,19 @@ def score_lists(
     dislike_threshold: float | None = None,
     refines_at: float | None = None,
 ) -> ScoredLists:
-    """The scores and candidate orders of :func:`rank_many` (same arguments)."""
+    """Score the catalogue for each user's state (one weight each, None = their learned one)
+    and find each one's top ``n`` (``pool`` candidates when ``diversity`` re-ranks them): one
+    matrix product and one top-k for them all, so a user's list is the same alone (a list of
+    one) or in a batch. :func:`assemble_lists` turns the result into the lists.
+
+    Seen and removed items are excluded. ``interest`` is a description read into concepts
+    (or, as before, one array of cosines to a description embedded whole). Items it does not
+    keep are dropped (see :meth:`InterestMatch.filter`: below ``threshold`` to every liked
+    concept, at or above ``dislike_threshold``, default ``threshold``, to a disliked one, or
+    closer to a disliked concept than to every liked one; ``refines_at`` spares the kin of a
+    liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
+    liked concept (``interest_part``; nothing without liked concepts).
+    """
     n_items = len(serving.item_ids)
     learned = [float(s.gate) for s in states]
     weights = [g if a is None else float(a) for g, a in zip(learned, alphas, strict=True)]

@@ -12,7 +12,7 @@ import pytest
 
 from recsys_core.interests.descriptions import DescriptionReading, InterestMatch, read_description, whole_text
 from recsys_core.recommend import Recommendation, RecommendationList
-from recsys_core.serving import rank_many
+from recsys_core.serving import assemble_lists, score_lists
 
 Engine = Any
 
@@ -132,8 +132,8 @@ def test_a_plain_description_ranks_exactly_as_the_whole_text_did(built_engine: E
     sims = serving.text_similarities(built_engine.store, built_engine.embedder, text)
     for user in _users(built_engine, 4):
         result = built_engine.recommend(user, n=10, interest=text, interest_threshold=0.2)
-        before = rank_many(serving, [built_engine.user_state(user)], [user], 10, [None], sims, 0.2, cfg.interest_boost,
-                           cfg.diversity, cfg.n_evidence, cfg.mmr_pool)[0]
+        before = assemble_lists(score_lists(serving, [built_engine.user_state(user)], [user], 10, [None], sims, 0.2,
+                                            cfg.interest_boost, cfg.diversity, cfg.mmr_pool), cfg.n_evidence)[0]
         assert [(r.item_id, r.score, r.interest_part) for r in result.items] == [
             (r.item_id, r.score, r.interest_part) for r in before.items]
         assert result.items and result.interest_reading is not None and result.interest_reading.plain
