@@ -113,6 +113,7 @@ class InterestHierarchy:
         self, vectors: npt.NDArray[np.float32], texts: list[str], item_ids: list[str], *,
         text_vectors: npt.NDArray[np.float32] | None = None, descriptors: Descriptors | None = None,
         embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None, titles: list[str] | None = None,
+        popularity: npt.ArrayLike | None = None,
     ) -> InterestHierarchy:
         """Cluster items into fine interests and fine interests into themes.
 
@@ -128,6 +129,9 @@ class InterestHierarchy:
                 the most distinct of each node's candidate labels (:func:`labels.most_distinct`).
             titles: Item titles: a label must sit nearer its own members' titles than any other
                 node's; ``texts`` stand in if None.
+            popularity: Per item, how many users have it: two nodes that no descriptor tells
+                apart are told apart by their best-known member ("Drama · 1990s · like Fargo
+                (1996)"); the member nearest the node's centre if None.
         """
         from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
 
@@ -169,7 +173,7 @@ class InterestHierarchy:
         self.fine_centroids_ = fine_centroids
         self.fine_text_centroids_ = member_centroids(text_x, fine, n_fine)
         self.theme_centroids_ = theme_centroids
-        self.nodes_ = self._describe(x, texts, item_ids, descriptors, embed, titles)
+        self.nodes_ = self._describe(x, texts, item_ids, descriptors, embed, titles, popularity)
         _log.info("hierarchy: %d items -> %d fine interests -> %d themes", n, n_fine, n_themes)
         return self
 
@@ -215,7 +219,7 @@ class InterestHierarchy:
     # ------------------------------------------------------------------ labels
     def _describe(self, x: npt.NDArray[np.float32], texts: list[str], item_ids: list[str],
                   descriptors: Descriptors | None, embed: Callable[[list[str]], npt.NDArray[np.float32]] | None,
-                  titles: list[str] | None) -> pd.DataFrame:
+                  titles: list[str] | None, popularity: npt.ArrayLike | None) -> pd.DataFrame:
         cfg = self.config
         title_x = (np.asarray(embed(list(titles if titles is not None else texts)), dtype=np.float32)
                    if embed is not None and descriptors is not None else None)
@@ -233,14 +237,19 @@ class InterestHierarchy:
             described = (descriptor_labels(descriptors, members_of, n_nodes, cfg.n_keywords,
                                            max_combined=COMBINED_MAX if level == "fine" else 1)
                          if descriptors is not None else [NodeLabel(None, [], [])] * n_nodes)
+            members = [np.flatnonzero(members_of == node) for node in range(n_nodes)]
+            central = [idx[np.argsort(-(x[idx] @ centroids[node]), kind="stable")] for node, idx in enumerate(members)]
             labels = [d.label for d in described]
             if embed is not None and title_x is not None and any(d.candidates for d in described):
+                named = list(titles if titles is not None else texts)
+                # the best-known member (the most central among equals), else the most central
+                known = (np.zeros(len(named)) if popularity is None else np.asarray(popularity, np.float64))
+                best = [c[np.argmax(known[c])] if len(c) else -1 for c in central]
                 labels = most_distinct([d.candidates for d in described], member_centroids(title_x, members_of, n_nodes),
-                                       embed)
+                                       embed, exemplars=[named[b] if b >= 0 else "" for b in best])
             for node in range(n_nodes):
-                idx = np.flatnonzero(members_of == node)
-                sims = x[idx] @ centroids[node]
-                reps = [item_ids[i] for i in idx[np.argsort(-sims, kind="stable")[: cfg.n_representatives]]]
+                idx = members[node]
+                reps = [item_ids[i] for i in central[node][: cfg.n_representatives]]
                 label, words = labels[node], described[node].keywords or keywords[node]
                 rows.append({
                     "level": level,

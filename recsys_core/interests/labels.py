@@ -23,8 +23,8 @@ keeps its top words, and one with nothing at all is called ``"fine 12"``.
 When the build can embed text, :func:`most_distinct` then picks, among the rule's label, its
 one-descriptor extensions and the combinations of the node's best descriptors, the label that
 sits most clearly nearer its own members' titles than any other node's (two "Drama · 1990s"
-nodes become "Drama · 1990s · war" and "Drama · 1990s · love"; a node of Harry Potter, Narnia
-and Librarian films "potter · harry · chronicles").
+nodes become "Drama · 1990s · war" and "Drama · 1990s · love"), each of its descriptors still
+carried by :data:`MIN_SHARE` of the members.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ _YEAR_IN_TITLE = re.compile(r"\((1[89]\d\d|20\d\d)\)\s*$")
 _SEGMENTS = re.compile(r"\s*(?:[|;>/»›\\])\s*")
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"(?u)\b[^\W\d_]{3,}\b")
+_INNER_ASIDE = re.compile(r"\s*\([^()]*\)(?=.*\()")  # a bracketed aside that another one follows
+EXEMPLAR_CHARS = 60  # a title longer than this is cut in a label
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +218,12 @@ def descriptor_labels(
 
     The label joins the qualifying descriptors (module docstring) with " · ": at most
     :data:`MAX_CATEGORIES` categories (never a path and its own prefix), one decade and one
-    word. The candidates add one of the node's ``n_extensions`` best-scored other descriptors
-    (a word must still be carried by :data:`MIN_ITEMS_PER_WORD` members), then every compatible
-    combination of 2 to ``max_combined`` of its ``n_combined`` best-scored descriptors: the pool
-    :func:`most_distinct` searches for the label that tells this node from the others.
+    word. The candidates add one of the node's ``n_extensions`` best-scored other descriptors,
+    then every compatible combination of 2 to ``max_combined`` of its ``n_combined`` best-scored
+    descriptors: the pool :func:`most_distinct` searches for the label that tells this node from
+    the others. Every descriptor of a candidate is carried by at least :data:`MIN_SHARE` of the
+    node's members (and a word by :data:`MIN_ITEMS_PER_WORD` of them), so the search cannot name
+    a node after a word of a few of its titles.
     """
     if desc.matrix.shape[1] == 0:
         return [NodeLabel(None, [], []) for _ in range(n_nodes)]
@@ -250,7 +254,10 @@ def descriptor_labels(
                 picked += 1
         label = _join(desc, chosen) if chosen else None
         candidates = [label] if label else []
-        for j in good[:n_extensions]:
+        # a candidate names only what MIN_SHARE of the members have: a title word of 3 films in
+        # 100 tells the node from its neighbours but is not what its members share
+        common = [j for j in good if share_in[node, j] >= MIN_SHARE]
+        for j in common[:n_extensions]:
             if j in chosen or any(_words(desc.names[j]) & _words(desc.names[c]) for c in chosen) or len(chosen) >= 4:
                 continue
             if desc.kinds[j] == "decade" and any(desc.kinds[c] == "decade" for c in chosen):
@@ -259,15 +266,23 @@ def descriptor_labels(
                                                    if desc.kinds[c] == "category"):
                 continue
             candidates.append(_join(desc, [*chosen, j]))
-        pool = good[:n_combined]
+        pool = common[:n_combined]
         for k in range(2, max_combined + 1):
             candidates += [_join(desc, list(c)) for c in combinations(pool, k) if _compatible(desc, list(c))]
         out.append(NodeLabel(label, keywords, list(dict.fromkeys(candidates))))
     return out
 
 
+def short_title(title: str) -> str:
+    """A title as a label quotes it: asides dropped but the last ("Bicycle Thieves (a.k.a. The
+    Bicycle Thief) (1948)" -> "Bicycle Thieves (1948)"), cut to :data:`EXEMPLAR_CHARS`."""
+    short = _INNER_ASIDE.sub("", title).strip()
+    return short if len(short) <= EXEMPLAR_CHARS else short[: EXEMPLAR_CHARS - 1].rstrip() + "…"
+
+
 def most_distinct(
     candidates: list[list[str]], centroids: npt.ArrayLike, embed: Callable[[list[str]], npt.NDArray[np.float32]],
+    exemplars: list[str] | None = None,
 ) -> list[str | None]:
     """Per node, the first of its candidates (simplest first: the rule's label, its extensions,
     then combinations) that sits nearer its own members than any other node's, in the sentence
@@ -275,7 +290,8 @@ def most_distinct(
     (``centroids``: the members' mean title vectors, the text every catalogue has and analysts
     read in every list). A node none of whose candidates manages that takes the one with the
     largest margin. No two nodes get the same label (the node whose choice is clearest keeps it,
-    the other takes its next). None for a node without candidates."""
+    the other takes its next; one left with none says which of its members it is like, from
+    ``exemplars``, else its number). None for a node without candidates."""
     cents = np.asarray(centroids, dtype=np.float32)
     cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
     unique = sorted({c for cc in candidates for c in cc})
@@ -295,13 +311,15 @@ def most_distinct(
         ranked.append(sorted(((float(m), k, c) for k, (m, c) in enumerate(zip(margin, cands, strict=True))),
                              key=lambda t: (0, t[1]) if t[0] > 0 else (1, -t[0], t[1])))
     # no two nodes share a label: the node whose best label is clearest takes it, the others
-    # their next best; a node left with none takes its best label marked with its number
+    # their next best; a node left with none takes its best label and a member it is like
     out: list[str | None] = [None] * len(candidates)
     taken: set[str] = set()
     for node in sorted(range(len(candidates)), key=lambda i: -(ranked[i][0][0] if ranked[i] else -np.inf)):
         if not ranked[node]:
             continue
         free = [c for _, _, c in ranked[node] if c not in taken]
-        out[node] = free[0] if free else f"{ranked[node][0][2]} ({node})"
+        best = ranked[node][0][2]
+        out[node] = free[0] if free else (f"{best} · like {short_title(exemplars[node])}"
+                                          if exemplars and exemplars[node] else f"{best} ({node})")
         taken.add(out[node])  # type: ignore[arg-type]
     return out

@@ -191,26 +191,32 @@ def make_batch(
     session_gap_days: float,
 ) -> HistoryBatch:
     """Histories of ``users`` made of their first ``ends[b]`` items, seen at time ``at_days[b]``."""
-    b_size = len(users)
-    items = np.zeros((b_size, width), np.int64)
-    codes = np.zeros((b_size, width), np.int64)
-    age = np.zeros((b_size, width), np.float32)
-    mask = np.zeros((b_size, width), bool)
-    feats = np.zeros((b_size, 3), np.float32)
-    for b in range(b_size):
-        a = seqs.offsets[users[b]]
-        end = a + int(ends[b])
-        start = max(a, end - width)
-        n = end - start
-        if n <= 0:
-            continue
-        items[b, width - n:] = seqs.items[start:end]
-        codes[b, width - n:] = seqs.codes[start:end]
-        d = seqs.days[start:end]
-        age[b, width - n:] = np.maximum(at_days[b] - d, 0.0)
-        mask[b, width - n:] = True
-        gaps = np.diff(d)
-        breaks = np.flatnonzero(gaps > session_gap_days)
-        session = n - (breaks[-1] + 1) if len(breaks) else n
-        feats[b] = (np.log1p(max(at_days[b] - d[-1], 0.0) * 24.0), np.log1p(session), np.log1p(end - a))
+    # one gather for the whole batch (no loop over users): slot j of row b holds the item at
+    # position end_b - width + j of the user's sequence, when that position is the user's
+    users = np.asarray(users, np.int64)
+    at = np.asarray(at_days, np.float64)
+    if len(seqs.items) == 0:  # nothing to gather: every slot is padding
+        shape = (len(users), width)
+        return HistoryBatch(np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.float32),
+                            np.zeros(shape, bool), np.zeros((len(users), 3), np.float32))
+    first = seqs.offsets[users]
+    end = first + np.asarray(ends, np.int64)
+    n = np.clip(end - first, 0, width)
+    index = end[:, None] - width + np.arange(width)[None, :]
+    mask = np.arange(width)[None, :] >= (width - n)[:, None]
+    safe = np.where(mask, index, 0)
+    items = np.where(mask, seqs.items[safe], 0)
+    codes = np.where(mask, seqs.codes[safe], 0)
+    days = seqs.days[safe]
+    age = np.where(mask, np.maximum(at[:, None] - days, 0.0), 0.0).astype(np.float32)
+    # the session in progress: slots after the last gap longer than ``session_gap_days``
+    breaks = mask[:, 1:] & mask[:, :-1] & (np.diff(days, axis=1) > session_gap_days)
+    last_break = np.full(len(users), -1)
+    if width > 1:
+        last_break = np.where(breaks.any(axis=1), width - 2 - np.argmax(breaks[:, ::-1], axis=1), -1)
+    session = np.where(last_break >= 0, width - 1 - last_break, n)
+    newest = days[:, -1]
+    feats = np.stack([np.log1p(np.maximum(at - newest, 0.0) * 24.0), np.log1p(session),
+                      np.log1p(end - first)], axis=1).astype(np.float32)
+    feats[n <= 0] = 0.0
     return HistoryBatch(items, codes, age, mask, feats)

@@ -66,6 +66,67 @@ def test_sequences_keep_each_item_once_in_time_order() -> None:
     assert held.items.tolist() == [1] and trimmed.lengths().tolist() == [1, 1]
 
 
+def _batch_one_by_one(seqs, users, ends, at_days, width, gap):  # type: ignore[no-untyped-def]
+    """The batch built user by user, slot by slot: what ``make_batch``'s gathers must equal."""
+    shape = (len(users), width)
+    items, codes, age = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.float32)
+    mask, feats = np.zeros(shape, bool), np.zeros((len(users), 3), np.float32)
+    for b, (u, end) in enumerate(zip(users, ends, strict=True)):
+        its, ds, cs = (x[:end][-width:] for x in seqs.user(int(u)))
+        n = len(its)
+        if n == 0:
+            continue
+        for j in range(n):
+            slot = width - n + j
+            items[b, slot], codes[b, slot], mask[b, slot] = its[j], cs[j], True
+            age[b, slot] = max(at_days[b] - ds[j], 0.0)
+        session = n
+        for j in range(1, n):
+            if ds[j] - ds[j - 1] > gap:
+                session = n - j
+        feats[b] = (np.log1p(max(at_days[b] - ds[-1], 0.0) * 24.0), np.log1p(session), np.log1p(end))
+    return items, codes, age, mask, feats
+
+
+@pytest.mark.parametrize("width", [1, 3, 10])
+def test_history_batch_equals_the_user_by_user_one(width: int) -> None:
+    _, _, _, events = _toy()
+    rng = np.random.default_rng(width)
+    # uneven visits: some gaps inside a session, some across; users of one and of no item
+    events = events.assign(occurred_at=pd.Timestamp("2026-01-01")
+                           + pd.to_timedelta(np.cumsum(rng.choice([1.0, 5.0, 120.0], len(events))), unit="min"))
+    events = pd.concat([events, pd.DataFrame([("solo", "i3", pd.Timestamp("2026-02-01"), "view")],
+                                             columns=events.columns)])
+    seqs = build_sequences(events, _index())
+    users = rng.integers(0, len(seqs), 50)
+    ends = np.array([rng.integers(0, seqs.lengths()[u] + 1) for u in users])
+    at_days = seqs.days.max() + rng.random(50) * 3.0
+    batch = make_batch(seqs, users, ends, at_days, width, 30.0 / 1440.0)
+    want = _batch_one_by_one(seqs, users, ends, at_days, width, 30.0 / 1440.0)
+    for got, expected in zip((batch.items, batch.codes, batch.age_days, batch.mask, batch.features), want, strict=True):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    assert (ends == 0).any() and (batch.features[:, 1] > 0).any()  # the edge cases were drawn
+
+
+def test_training_logits_are_the_fused_vectors_product() -> None:
+    """The trainer reads the fused logits off the two branches' product (fusion is linear):
+    they must equal the fused user vector scored against the candidates directly."""
+    feats, fine, theme_of_fine, events = _toy()
+    model, _ = train_interest_model(replace(CFG, epochs=1), feats, fine, theme_of_fine,
+                                    build_sequences(events, _index()), seed=0)
+    seqs = build_sequences(events, _index())
+    users = np.arange(8)
+    batch = make_batch(seqs, users, seqs.lengths()[users] - 1, seqs.days[seqs.offsets[users + 1] - 1], 10, 0.02)
+    targets = torch.as_tensor(seqs.items[seqs.offsets[users + 1] - 1])
+    candidates = torch.arange(N_ITEMS)
+    with torch.no_grad():
+        logits, _ = model(batch, targets, candidates)
+        enc = model.encode(batch, details=False)
+        direct = model.logit_scale.exp() * enc.fused() @ model.item_vectors(candidates).T
+    torch.testing.assert_close(logits, direct, rtol=1e-5, atol=1e-5)
+
+
 def test_encoder_shapes_and_exact_contributions() -> None:
     feats, fine, tof, events = _toy()
     model, _ = train_interest_model(CFG, feats, fine, tof, build_sequences(events, _index()), seed=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys_core.interests.labels import descriptor_labels, item_descriptors, most_distinct, year_of
+from recsys_core.interests.labels import descriptor_labels, item_descriptors, most_distinct, short_title, year_of
 
 
 def _catalogue() -> tuple[list[str], list[str | None], list[str | None], np.ndarray]:
@@ -87,6 +87,11 @@ def test_two_interests_never_share_a_label() -> None:
     assert chosen[0] != chosen[1] and set(chosen) == {"A", "A · x"}
     alone = most_distinct([["A"], ["A"]], centroids, embed)
     assert alone[0] == "A" and alone[1] == "A (1)"
+    # with a member to point at, the second says which one it is like instead of its number
+    like = most_distinct([["A"], ["A"]], centroids, embed, exemplars=["Heat (1995)", "Fargo (1996)"])
+    assert like == ["A", "A · like Fargo (1996)"]
+    assert short_title("Bicycle Thieves (a.k.a. The Bicycle Thief) (Ladri di biciclette) (1948)") == "Bicycle Thieves (1948)"
+    assert short_title("Heat (1995)") == "Heat (1995)" and len(short_title("x" * 200)) == 60
 
 
 def test_candidates_combine_a_nodes_descriptors_and_the_simplest_distinct_one_wins() -> None:
@@ -108,3 +113,15 @@ def test_candidates_combine_a_nodes_descriptors_and_the_simplest_distinct_one_wi
     centroids = np.array([[0.6, 0.8, 0.0], [0.9, 0.0, 0.43]], dtype=np.float32)
     # "A" sits nearer the other node; "A · x" is already nearer its own: the longer one is not needed
     assert most_distinct([["A", "A · x", "A · x · z"], []], centroids, embed)[0] == "A · x"
+
+
+def test_no_candidate_names_what_few_members_have() -> None:
+    """A title word of 3 dramas in 20 tells the node apart (it is nowhere else) but is not what
+    its members share: no candidate label may carry it, however distinct it would make the node."""
+    titles = [f"Harbour Tale {k} (199{k % 10})" if k < 3 else f"Quiet Story {k} (199{k % 10})" for k in range(20)]
+    titles += [f"Loud Farce {k} (198{k % 10})" for k in range(20)]
+    cats = ["Drama"] * 20 + ["Comedy"] * 20
+    node = np.array([0] * 20 + [1] * 20, dtype=np.int64)
+    described = descriptor_labels(item_descriptors(titles, [None] * 40, cats), node, 2)
+    assert described[0].candidates and not any("harbour" in c for c in described[0].candidates)
+    assert any("quiet" in c for c in described[0].candidates)  # 17 of 20 members: it may name them
