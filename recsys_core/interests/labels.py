@@ -24,7 +24,7 @@ When the build can embed text, :func:`most_distinct` then picks, among the rule'
 one-descriptor extensions and the combinations of the node's best descriptors, the label that
 sits most clearly nearer its own members' titles than any other node's (two "Drama · 1990s"
 nodes become "Drama · 1990s · war" and "Drama · 1990s · love"), each of its descriptors still
-carried by :data:`MIN_SHARE` of the members.
+carried by :data:`MIN_SHARE_CANDIDATE` of the members.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from recsys_core.interests.item_space import category_tokens
 MIN_ITEMS_PER_WORD = 3  # a word in fewer items is a name or a code, not something members share
 MIN_SHARE = 0.25  # at least this share of a node's members must carry a descriptor it is named by
 MIN_LIFT = 1.5  # and it must be this many times as common in the node as in the catalogue
+# a candidate label (most_distinct's pool) may add descriptors carried by this share of members
+MIN_SHARE_CANDIDATE = 0.10
 MAX_CATEGORIES = 2
 COMBINED_FROM = 12  # a node's best-scored descriptors whose combinations are candidate labels
 COMBINED_MAX = 3  # descriptors in a combined candidate
@@ -221,7 +223,7 @@ def descriptor_labels(
     word. The candidates add one of the node's ``n_extensions`` best-scored other descriptors,
     then every compatible combination of 2 to ``max_combined`` of its ``n_combined`` best-scored
     descriptors: the pool :func:`most_distinct` searches for the label that tells this node from
-    the others. Every descriptor of a candidate is carried by at least :data:`MIN_SHARE` of the
+    the others. Every descriptor of a candidate is carried by at least :data:`MIN_SHARE_CANDIDATE` of the
     node's members (and a word by :data:`MIN_ITEMS_PER_WORD` of them), so the search cannot name
     a node after a word of a few of its titles.
     """
@@ -254,9 +256,9 @@ def descriptor_labels(
                 picked += 1
         label = _join(desc, chosen) if chosen else None
         candidates = [label] if label else []
-        # a candidate names only what MIN_SHARE of the members have: a title word of 3 films in
-        # 100 tells the node from its neighbours but is not what its members share
-        common = [j for j in good if share_in[node, j] >= MIN_SHARE]
+        # a candidate names only what one member in ten has at least: a title word of 3 films
+        # in 100 tells the node from its neighbours but is not what its members share
+        common = [j for j in good if share_in[node, j] >= MIN_SHARE_CANDIDATE]
         for j in common[:n_extensions]:
             if j in chosen or any(_words(desc.names[j]) & _words(desc.names[c]) for c in chosen) or len(chosen) >= 4:
                 continue

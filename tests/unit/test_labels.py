@@ -116,12 +116,12 @@ def test_candidates_combine_a_nodes_descriptors_and_the_simplest_distinct_one_wi
 
 
 def test_no_candidate_names_what_few_members_have() -> None:
-    """A title word of 3 dramas in 20 tells the node apart (it is nowhere else) but is not what
+    """A title word of 3 dramas in 40 tells the node apart (it is nowhere else) but is not what
     its members share: no candidate label may carry it, however distinct it would make the node."""
-    titles = [f"Harbour Tale {k} (199{k % 10})" if k < 3 else f"Quiet Story {k} (199{k % 10})" for k in range(20)]
-    titles += [f"Loud Farce {k} (198{k % 10})" for k in range(20)]
-    cats = ["Drama"] * 20 + ["Comedy"] * 20
-    node = np.array([0] * 20 + [1] * 20, dtype=np.int64)
-    described = descriptor_labels(item_descriptors(titles, [None] * 40, cats), node, 2)
+    titles = [f"Harbour Tale {k} (199{k % 10})" if k < 3 else f"Quiet Story {k} (199{k % 10})" for k in range(40)]
+    titles += [f"Loud Farce {k} (198{k % 10})" for k in range(40)]
+    cats = ["Drama"] * 40 + ["Comedy"] * 40
+    node = np.array([0] * 40 + [1] * 40, dtype=np.int64)
+    described = descriptor_labels(item_descriptors(titles, [None] * 80, cats), node, 2)
     assert described[0].candidates and not any("harbour" in c for c in described[0].candidates)
-    assert any("quiet" in c for c in described[0].candidates)  # 17 of 20 members: it may name them
+    assert any("quiet" in c for c in described[0].candidates)  # 37 of 40 members: it may name them
