@@ -27,6 +27,10 @@ Columns:
   both from the same sentence encoder; the share of names whose nearest centroid (cosine) is
   their own interest's.
 
+The header also counts the engine's labels with a part (category, decade or word) that fewer
+than 10% / 25% of the interest's members carry: fidelity alone rewards a rare title word, which
+sits nearest its own few titles without being what the members share.
+
 The header also gives the label fidelity of the names the database's newest build shows (an
 analyst's or the LLM's name from ``interest_names``, else its label), on that build's partition.
 
@@ -189,6 +193,25 @@ def label_fidelity(name_vecs: npt.ArrayLike, centroid_vecs: npt.ArrayLike) -> fl
         return float("nan")
     nearest = np.argmax(names @ cents.T, axis=1)
     return float(np.mean(nearest == np.arange(names.shape[0])))
+
+
+def label_part_shares(labels: list[str], fine_of_item: npt.ArrayLike, titles: list[Any], texts: list[Any],
+                      categories: list[Any]) -> list[float | None]:
+    """Per fine interest, the smallest share of its members that carries a part of its label
+    (a category, decade or word, :mod:`recsys_core.interests.labels`); a "like <title>" part and
+    parts that are no descriptor are not counted; None when no part is one."""
+    from recsys_core.interests.labels import item_descriptors, node_descriptor_scores
+
+    desc = item_descriptors(titles, texts, categories)
+    _, share_in, _, _ = node_descriptor_scores(desc, fine_of_item, len(labels))
+    column: dict[str, int] = {}
+    for j, name in enumerate(desc.names):
+        column.setdefault(name, j)
+    out: list[float | None] = []
+    for node, label in enumerate(labels):
+        parts = [column[p] for p in label.split(" · ") if not p.startswith("like ") and p in column]
+        out.append(float(min(share_in[node, j] for j in parts)) if parts else None)
+    return out
 
 
 def kmeans_levels(vectors: npt.ArrayLike, n_fine: int, n_themes: int, seed: int = 0) -> tuple[IntArray, IntArray]:
@@ -400,6 +423,8 @@ def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | No
 
     t = time.perf_counter()
     fidelity = label_fidelity(label_vecs, cluster_centroids(title_vecs, fine_of_item, n_fine))
+    part_shares = label_part_shares(labels_shown, fine_of_item, cat["title"].tolist(), cat["text"].tolist(),
+                                    cat["category"].tolist())
     rows = [_row("engine", fine_of_item, theme_of_fine, fine_truth, theme_truth, histories, fidelity)]
     timings["engine row"] = time.perf_counter() - t
 
@@ -431,6 +456,10 @@ def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | No
         "item_space": {k: v for k, v in hierarchy.space_info_.items() if k in ("blocks", "shares", "shares_from",
                                                                                 "validity", "collab_k")},
         "example_names": [{"fine_id": int(f), "name": labels_shown[f], "size": int(sizes[f])} for f in largest],
+        "label_part_shares": {"under_0.10": sum(1 for v in part_shares if v is not None and v < 0.10),
+                              "under_0.25": sum(1 for v in part_shares if v is not None and v < 0.25),
+                              "smallest": min((v for v in part_shares if v is not None), default=None),
+                              "like_a_member": sum(" · like " in lab for lab in labels_shown)},
         "build": {"n_fine": build_n_fine, "named_fine_interests": data.n_named, "label_top1": build_fidelity,
                   "example_names": data.shown_names[:5]},
         "users_scored": coherence_users(histories),
@@ -448,6 +477,7 @@ def format_report(res: dict[str, Any]) -> str:
     """The printed table and its header lines."""
     space = res["item_space"]
     build = res["build"]
+    shares = res["label_part_shares"]
     lines = [
         f"database {res['db']} ({res['embedding_model']}), {res['n_items']:,} items, "
         f"{res['users_scored']:,} users with 2+ items",
@@ -457,6 +487,9 @@ def format_report(res: dict[str, Any]) -> str:
         + f" ({space.get('shares_from')})",
         "example labels (largest fine interests): "
         + "; ".join(f"\"{e['name']}\" ({e['size']})" for e in res["example_names"]),
+        f"engine labels with a part fewer than 10% / 25% of the members carry: {shares['under_0.10']} / "
+        f"{shares['under_0.25']} of {res['n_fine']} (smallest share {_fmt(shares['smallest'], 2)}); "
+        f"{shares['like_a_member']} named after a member",
         f"the database's build {res['build_id']}: {build['n_fine']} fine interests, {build['named_fine_interests']} "
         f"named; label top-1 of its shown names {_fmt(build['label_top1'])}",
         f"labels: {res['label_source']}, {res['labelled_items']:,} items labelled, "

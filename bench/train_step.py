@@ -4,12 +4,18 @@ steps with ``--profile``; per step, the split between assembling the batch, forw
 the optimiser.
 
 Run: python bench/train_step.py --db PATH [--steps 30] [--profile] [--set batch_size=512 ...]
+     [--against DIR]
 
 ``--db`` is a database with imported data (e.g. ``import --movielens``), read only. The steps are
 the training loop's own (``recsys_core.interests.train``: batch, candidates, loss, backward,
 AdamW) on the evaluation's training split, so the figure is the one ``build`` logs per epoch
 without waiting for an epoch. ``--set`` changes model settings for the run (how much a setting
 saves, before paying for an ``evaluate`` of what it costs in accuracy).
+
+``--against DIR`` compares this code's step with another checkout's (``git worktree add DIR
+REV``): the other tree's ``InterestModel.forward`` and ``make_batch`` run on the same model and
+batches, the two alternating in blocks of 8 steps in one process, and the medians are printed.
+Timed in separate processes, a 2-core machine's drift within the hour hides a 5-10% change.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=30, help="timed steps (after 3 warm-up steps)")
     ap.add_argument("--profile", action="store_true", help="also print torch's profiler table over 15 steps")
     ap.add_argument("--set", nargs="*", default=[], help="InterestModelConfig field=value (e.g. n_negatives=2048)")
+    ap.add_argument("--against", type=Path, help="another checkout whose training step to alternate with this one's")
     args = ap.parse_args(argv)
     if not args.db.is_file():
         ap.error(f"no database at {args.db}")
+    if args.against is not None and not (args.against / "recsys_core" / "interests" / "model.py").is_file():
+        ap.error(f"--against {args.against}: not a checkout of this project (no recsys_core/interests/model.py)")
 
     from dataclasses import replace
 
@@ -76,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
     phases = dict.fromkeys(("batch", "forward", "backward", "optimiser"), 0.0)
 
-    def step(i: int) -> None:
+    def step(i: int, forward: Any = None, make_batch: Any = None) -> None:
+        """One training step; ``forward`` / ``make_batch`` replace this code's (``--against``)."""
         t0 = time.perf_counter()
         whole = order[(i * mc.batch_size) % len(order):][: mc.batch_size]
         targets = torch.as_tensor(train.items[train.offsets[users[whole]] + positions[whole]])
@@ -87,9 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             candidates = torch.unique(torch.cat([sampled, targets]))
         drop = (torch.rand(n_items, generator=gen) < mc.id_dropout) if mc.use_item_ids else None
         u, p = users[whole], positions[whole]
-        batch = loop.history_batch(train, mc, u, p, train.days[train.offsets[u] + p])
+        at = train.days[train.offsets[u] + p]
+        batch = (loop.history_batch(train, mc, u, p, at) if make_batch is None
+                 else make_batch(train, u, p, at, mc.max_history, mc.session_gap_minutes / 1440.0))
         t1 = time.perf_counter()
-        _, loss = model(batch, targets, candidates, drop)
+        _, loss = model(batch, targets, candidates, drop) if forward is None else forward(model, batch, targets,
+                                                                                          candidates, drop)
         t2 = time.perf_counter()
         optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -99,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         t4 = time.perf_counter()
         for name, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             phases[name] += seconds
+        took.append(t4 - t0)
+
+    took: list[float] = []
 
     model.train()
     for i in range(3):
@@ -119,7 +136,38 @@ def main(argv: list[str] | None = None) -> int:
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         print(prof.key_averages(group_by_input_shape=True).table(
             sort_by="self_cpu_time_total", row_limit=20, max_name_column_width=30, max_shapes_column_width=60))
+    if args.against is not None:
+        other_model = _module_from(args.against / "recsys_core" / "interests" / "model.py", "against_model")
+        other_seq = _module_from(args.against / "recsys_core" / "interests" / "sequences.py", "against_sequences")
+        times: dict[str, list[float]] = {"this code": [], str(args.against): []}
+        i = 100 + args.steps
+        for block in range(2 * -(-args.steps // 8)):
+            which = list(times)[block % 2]
+            for _ in range(8):
+                took.clear()
+                if which == "this code":
+                    step(i)
+                else:
+                    step(i, other_model.InterestModel.forward, other_seq.make_batch)
+                times[which].append(took[0])
+                i += 1
+        for name, seconds in times.items():
+            print(f"{name}: median {np.median(seconds) * 1000:.1f} ms per step over {len(seconds)} steps")
+        this, other = (np.median(v) for v in times.values())
+        print(f"this code / {args.against}: {this / other:.3f}")
     return 0
+
+
+def _module_from(path: Path, name: str) -> Any:
+    """A module of another checkout, loaded under ``name`` (its imports resolve to this one)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

@@ -107,3 +107,15 @@ def test_reference_partitions_have_the_requested_sizes(bench: ModuleType) -> Non
     fine, theme_of_fine = bench.kmeans_levels(vecs, 8, 3)
     assert len(np.unique(fine)) == 8 and len(np.unique(theme_of_fine)) == 3
     assert bench.agreement(fine, truth.tolist()) > 0.8  # co-visited items share clusters
+
+
+def test_label_part_shares_take_the_rarest_descriptor_of_each_label(bench: ModuleType) -> None:
+    titles = [f"Quiet Story {k} (1994)" for k in range(8)] + ["Harbour Tale (1995)", "Harbour Sea (1996)",
+                                                             "Harbour Day (1997)"] + [f"Loud Farce {k} (1985)" for k in range(9)]
+    cats = ["Drama"] * 11 + ["Comedy"] * 9
+    fine = np.array([0] * 11 + [1] * 9)
+    shares = bench.label_part_shares(["Drama · harbour", "Comedy · 1980s · like Loud Farce 2 (1985)", "nothing"],
+                                     fine, titles, [None] * 20, cats)  # the third interest has no member
+    assert shares[0] == pytest.approx(3 / 11)  # "harbour": 3 of the 11 dramas
+    assert shares[1] == pytest.approx(1.0)  # the "like" part is not a descriptor
+    assert shares[2] is None
