@@ -56,7 +56,7 @@ def transitions(seqs, n, l2, window, decay, min_count=2):
             rows_s.append(np.full(len(prev), r)); cols_s.append(prev); vals_s.append(w); tgt.append(items[t]); r += 1
     S = sp.csr_matrix((np.concatenate(vals_s).astype(np.float32), (np.concatenate(rows_s), np.concatenate(cols_s))), shape=(r, n))
     T = sp.csr_matrix((np.ones(r, np.float32), (np.arange(r), np.array(tgt))), shape=(r, n))
-    counts = np.bincount(seqs.items, minlength=n)
+    counts = seqs.item_counts(n)
     keep = np.flatnonzero(counts >= min_count)
     Sk, Tk = S[:, keep], T[:, keep]
     G = (Sk.T @ Sk).toarray().astype(np.float64); G[np.diag_indices(len(keep))] += l2

@@ -75,7 +75,7 @@ def main() -> None:
         return out
 
     def extras(seqs: object, held: object) -> dict[str, np.ndarray]:
-        pop = np.log1p(np.bincount(seqs.items, minlength=n_items).astype(np.float64))  # type: ignore[attr-defined]
+        pop = np.log1p(seqs.item_counts(n_items).astype(np.float64))  # type: ignore[attr-defined]
         sim = _cooccurrence(seqs, n_items)
         last = [seqs.user(int(u))[0] for u in held.users]  # type: ignore[attr-defined]
         return {"log-popularity": _standardise(np.tile(pop, (len(last), 1))),

@@ -463,9 +463,15 @@ def cmd_trends(args: argparse.Namespace, config: RecsysConfig) -> int:
           f"{config.population.interval:.0%} interval over users.")
     shown = ["label", "users_before", "users_recent", "change", "change_low", "change_high", "emerging", "adoptions"]
     with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.float_format", "{:+.2f}".format):
-        for title, table in (("Rising", report.rising(args.top)), ("Falling", report.falling(args.top))):
-            print(f"\n{title} ({len(report.rising() if title == 'Rising' else report.falling())} in all):")
+        for title, every in (("Rising", report.rising()), ("Falling", report.falling())):
+            print(f"\n{title} ({len(every)} in all):")
+            table = every.head(args.top)
             print(table[["node", *shown]].set_index("node").to_string() if len(table) else "  none clearly")
+        new = report.new()
+        if len(new):
+            print(f"\nNew in the recent part, nobody touched them before ({len(new)} in all):")
+            print(new.head(args.top)[["node", "label", "users_recent", "emerging", "adoptions"]]
+                  .set_index("node").to_string())
         if movers is not None:
             print(f"\nUsers who joined or left {args.level} interest {args.movers}:")
             print(movers.head(args.top * 3).to_string(index=False) if len(movers) else "  none")

@@ -91,7 +91,7 @@ def build_hierarchy(config: RecsysConfig, snapshot: Snapshot, seqs: Sequences | 
     hierarchy = InterestHierarchy(cfg, seed=config.seed).fit(
         vectors, cat["embed_text"].tolist(), cat["item_id"].tolist(), text_vectors=text, descriptors=descriptors,
         embed=snapshot.embed, titles=cat["title"].astype(str).tolist(),
-        popularity=None if seqs is None else np.bincount(seqs.items, minlength=len(cat)))
+        popularity=None if seqs is None else seqs.item_counts(len(cat)))
     hierarchy.item_vectors_ = vectors
     hierarchy.space_info_ = info
     return hierarchy

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -311,7 +313,25 @@ def build_alpha_curve(
     return fig
 
 
-TREND_COLOURS = {"rising": "#2e7d32", "falling": "#c62828", "steady": "#90a4ae"}
+TREND_COLOURS = {"rising": "#2e7d32", "falling": "#c62828", "steady": "#90a4ae", "new": "#1565c0"}
+
+
+def clip_labels(labels: Iterable[object], limit: int = 44) -> list[str]:
+    """Axis labels no longer than ``limit``, cut at a word with an ellipsis; a label whose cut
+    would meet another's stays whole (a category axis merges equal labels into one row)."""
+    whole = [str(lab) for lab in labels]
+
+    def cut(text: str) -> str:
+        if len(text) <= limit:
+            return text
+        head = text[: limit - 1]
+        return (head.rsplit(" ", 1)[0] if " " in head[limit // 2:] else head).rstrip(" ·,") + "…"
+
+    clipped = [cut(t) for t in whole]
+    counts: dict[str, int] = {}
+    for c in clipped:
+        counts[c] = counts.get(c, 0) + 1
+    return [c if counts[c] == 1 else t for c, t in zip(clipped, whole, strict=True)]
 
 
 def build_trend_changes(changes: pd.DataFrame, title: str, height: int | None = None) -> go.Figure:
@@ -319,23 +339,23 @@ def build_trend_changes(changes: pd.DataFrame, title: str, height: int | None = 
     its interval as a bar, coloured rising / falling / steady; ``changes`` rows in the order
     shown top to bottom (node, label, change, change_low, change_high, status, users_recent)."""
     data = changes.iloc[::-1]
-    labels = [f"{lab[:40]}" + (" (new)" if bool(new) else "")
-              for lab, new in zip(data["label"], data.get("new", [False] * len(data)), strict=True)]
+    labels = [f"{lab}" + (" (new)" if bool(new) else "")
+              for lab, new in zip(clip_labels(data["label"]), data.get("new", [False] * len(data)), strict=True)]
     fig = go.Figure(go.Scatter(
-        x=data["change"], y=labels, mode="markers",
+        x=data["change"], y=labels, mode="markers", hovertext=list(data["label"]),
         marker={"size": 11, "color": [TREND_COLOURS[str(s)] for s in data["status"]]},
         error_x={"type": "data", "symmetric": False, "array": data["change_high"] - data["change"],
                  "arrayminus": data["change"] - data["change_low"], "color": "#78909c", "thickness": 1.5},
         customdata=np.stack([data["node"], data["users_before"], data["users_recent"], data["change_low"],
                              data["change_high"]], axis=1),
-        hovertemplate=("<b>%{y}</b><br>x%{text} its share (log2 %{x:+.2f}, interval %{customdata[3]:+.2f} to "
+        hovertemplate=("<b>%{hovertext}</b><br>x%{text} its share (log2 %{x:+.2f}, interval %{customdata[3]:+.2f} to "
                        "%{customdata[4]:+.2f})<br>users before %{customdata[1]}, recent %{customdata[2]}<extra></extra>"),
         text=[f"{2 ** c:.2f}" for c in data["change"]],
     ))
     fig.add_vline(x=0, line_color="#455a64", line_width=1)
     fig = _style(fig, height or 70 + 24 * len(data))
     fig.update_layout(title={"text": title}, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    fig.update_xaxes(title="change of share, recent over before (log2: +1 = doubled)", showgrid=True,
+    fig.update_xaxes(title="log2 change of share (+1: doubled)", showgrid=True,
                      gridcolor="#eceff1")
     return fig
 
@@ -358,7 +378,7 @@ def build_interest_series(series: pd.DataFrame, nodes: list[int], measure: str, 
         if part.empty:
             continue
         fig.add_trace(go.Scatter(x=part["period_start"], y=part[measure], mode="lines+markers",
-                                 name=str(part["label"].iloc[0])[:40], line={"width": 2}, marker={"size": 5},
+                                 name=clip_labels([part["label"].iloc[0]])[0], line={"width": 2}, marker={"size": 5},
                                  hovertemplate="%{x|%Y-%m-%d}: %{y:.3~g}<extra>%{fullData.name}</extra>"))
     if split_at is not None:
         fig.add_vline(x=split_at, line_dash="dot", line_color="#455a64")
@@ -396,7 +416,7 @@ def build_mix_difference(mix: pd.DataFrame, name_a: str, name_b: str, n: int = 1
     colours = [TREND_COLOURS["rising"] if c and d > 0 else TREND_COLOURS["falling"] if c else TREND_COLOURS["steady"]
                for c, d in zip(data["clear"], data["difference"], strict=True)]
     fig = go.Figure(go.Scatter(
-        x=data["difference"] * 100, y=[str(lab)[:40] for lab in data["label"]], mode="markers",
+        x=data["difference"] * 100, y=clip_labels(data["label"]), mode="markers",
         marker={"size": 11, "color": colours},
         error_x={"type": "data", "symmetric": False, "array": (data["high"] - data["difference"]) * 100,
                  "arrayminus": (data["difference"] - data["low"]) * 100, "color": "#78909c", "thickness": 1.5},

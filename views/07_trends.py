@@ -166,14 +166,19 @@ st.caption(
     "rising or falling.")
 
 recent_adoptions = adoptions[adoptions["burst_days"] >= report.split_at]
-m = st.columns(5)
+m = st.columns(6)
 m[0].metric("Rising", int((changes["status"] == "rising").sum()))
 m[1].metric("Falling", int((changes["status"] == "falling").sum()))
-m[2].metric("Emerging", int(changes["emerging"].sum()),
+m[2].metric("New", int((changes["status"] == "new").sum()),
+            help="Nobody touched them before the recent part (new releases, say): their growth is the catalogue's, "
+                 "not a change of taste, so they are listed under the charts instead of as rising.")
+m[3].metric("Emerging", int(changes["emerging"].sum()),
             help="Short-term holders clearly rising, long-term holders not (yet): a taste on its way in.")
-m[3].metric("Adoptions in the recent part", len(recent_adoptions),
-            help="Bursts of sessions on an interest new to the user that kept coming back afterwards.")
-m[4].metric("Active users, before / recent", f"{report.active_before:,} / {report.active_recent:,}")
+m[4].metric("Adoptions, recent", len(recent_adoptions),
+            help="In the recent part: bursts of sessions on an interest new to the user that kept coming back "
+                 "afterwards.")
+m[5].metric("Active users", f"{report.active_before:,} / {report.active_recent:,}",
+            help="Users with a liked item before the recent part / in it.")
 
 st.download_button("Download as a report (HTML)", data=lambda: eng.report("trends", level=level, period=period,
                                                                          recent_share=recent),
@@ -194,6 +199,12 @@ for column, table, title, key in ((left, rising, "Rising", "trends.rising"), (ri
                                 on_select="rerun", selection_mode="points")
         points = getattr(getattr(event, "selection", None), "points", None) or []
         picked += [int(p["customdata"][0]) for p in points if p.get("customdata") is not None]
+
+new = report.new()
+if len(new):
+    st.markdown(f"**New in the recent part** ({len(new)}; nobody touched them before, so no share to compare): "
+                + ", ".join(f"{md(str(r.label))} ({int(r.users_recent):,} users)" for r in new.head(12).itertuples())
+                + (", …" if len(new) > 12 else "") + ". Pick one below to see it over time.")
 
 labels = dict(zip(changes["node"].astype(int), changes["label"], strict=True))
 order = changes["node"].astype(int).tolist()

@@ -17,7 +17,7 @@ class PopularScorer:
     """Items by how many training users had them."""
 
     def fit(self, seqs: Sequences, n_items: int) -> PopularScorer:
-        self.popularity_ = np.bincount(seqs.items, minlength=n_items).astype(np.float32)
+        self.popularity_ = seqs.item_counts(n_items).astype(np.float32)
         return self
 
     def score(self, histories: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:

@@ -101,7 +101,7 @@ def run_evaluation(
     links = (None if fitted.links is None else
              batch_link_scores(fitted.links, histories, config.links, config.model.max_history))
 
-    popularity = np.bincount(history_seqs.items, minlength=n_items).astype(np.float64)
+    popularity = history_seqs.item_counts(n_items).astype(np.float64)
     theme_of_item = hierarchy.theme_of_item_
     user_mix = M.theme_mix(histories, theme_of_item, hierarchy.n_themes)
     n_train = np.array([len(h) for h in histories])

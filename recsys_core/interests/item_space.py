@@ -457,7 +457,7 @@ def build_item_vectors(
             if len(held.users) >= MIN_VALIDATION_USERS:
                 k_val = collaborative_k(train, n_items, dim, seed)
                 val_blocks = fill_blocks(text, collaborative_vectors(train, n_items, dim, seed), category,
-                                         np.bincount(train.items, minlength=n_items), k_val)
+                                         train.item_counts(n_items), k_val)
                 validity = block_validity(val_blocks.blocks, train, held, seed)
                 chosen = validity_shares(validity)
                 info_extra = {"validity": {b: {"auc": round(v.auc, 4), "se": round(v.se, 4)} for b, v in validity.items()},
@@ -465,7 +465,7 @@ def build_item_vectors(
             else:
                 chosen = {"text": 1.0}
         collab = collaborative_vectors(seqs, n_items, dim, seed)
-        n_events = np.bincount(seqs.items, minlength=n_items)
+        n_events = seqs.item_counts(n_items)
         k = collaborative_k(seqs, n_items, dim, seed)
     vectors, info = blend(text, collab, category, n_events, collab_k=k, shares=chosen)
     info.update(info_extra)

@@ -218,7 +218,8 @@ class InterestModel(nn.Module):
     # ------------------------------------------------------------------ items
     def item_vectors(self, index: torch.Tensor | None = None, drop_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Unit item vectors for ``index`` (all items when None); ``drop_ids`` hides id parts."""
-        feats = self.text_features if index is None else self.text_features[index]
+        # index_select, not 2-D indexing: the same rows, copied several times faster on the CPU
+        feats = self.text_features if index is None else self.text_features.index_select(0, index)
         v = self.text_proj(feats)
         if self.item_ids is not None:
             ids = self.item_ids.weight if index is None else self.item_ids(index)
@@ -259,7 +260,8 @@ class InterestModel(nn.Module):
         short = self.short(vecs, short_mask, codes, fine, self.theme_of_fine,
                            position.unsqueeze(0).expand_as(age), details)
         cos = (long.user * short.user).sum(dim=1, keepdim=True)
-        newest = F.normalize((vecs * short_mask.unsqueeze(2).float()).sum(dim=1), dim=-1)
+        # only the last k slots can be in the short window: sum those, not the whole width
+        newest = F.normalize((vecs[:, width - k:] * short_mask[:, width - k:].unsqueeze(2).float()).sum(dim=1), dim=-1)
         fit = (newest * long.user).sum(dim=1, keepdim=True)
         parts = [torch.as_tensor(batch.features), cos]
         if self.config.gate_inputs != "legacy":

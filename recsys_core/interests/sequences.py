@@ -60,6 +60,10 @@ class Sequences:
     def index_of(self) -> dict[str, int]:
         return {uid: i for i, uid in enumerate(self.user_ids)}
 
+    def item_counts(self, n_items: int) -> npt.NDArray[np.int64]:
+        """Events per item over every history (an item's popularity), ``n_items`` long."""
+        return np.bincount(self.items, minlength=n_items)
+
 
 def rating_scale_top(values: npt.ArrayLike) -> float:
     """The top of the rating scale values come from: the smallest of 1, 5, 10, 100 holding them

@@ -13,7 +13,9 @@ called rising on noise. Holders: a user holds an interest short-term when it has
 long-term when it has that share of their last ``max_history`` items (the long-term branch's).
 "Emerging": the short-term holders' share is clearly rising while the long-term holders' is
 not (yet). "New": nobody touched the interest before the recent part (a catalogue's new
-releases, say), so its rise says more about the catalogue than about taste.
+releases, say), so its rise says more about the catalogue than about taste; it has its own
+status, not "rising", since a share against nothing is no ratio (on a film catalogue every
+decade's releases would otherwise top the rising list).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class TrendReport:
     """Trends at one level: the per-period series and the recent-against-before changes.
 
     ``split_at`` (days since the epoch) is where the recent part starts; ``changes`` is sorted
-    rising first (by the interval's lower end), then steady, then falling (by its upper end).
+    rising first (by the interval's lower end), then new (by users in the recent part), then
+    steady, then falling (by its upper end).
     """
 
     level: str
@@ -59,6 +62,11 @@ class TrendReport:
 
     def rising(self, n: int | None = None) -> pd.DataFrame:
         out = self.changes[self.changes["status"] == "rising"]
+        return out if n is None else out.head(n)
+
+    def new(self, n: int | None = None) -> pd.DataFrame:
+        """Interests nobody touched before the recent part, most users first."""
+        out = self.changes[self.changes["status"] == "new"]
         return out if n is None else out.head(n)
 
     def falling(self, n: int | None = None) -> pd.DataFrame:
@@ -202,6 +210,7 @@ def interest_trends(
     l_change, l_low, l_high = _pair_share_change(holders(long, ~holder_recent), holders(long, holder_recent),
                                                  config.n_boot, config.interval, config.seed + 2)
     pairs_b, pairs_r = touched_before.sum(), touched_recent.sum()
+    is_new = (touched_before.sum(0) == 0) & (touched_recent.sum(0) > 0)
     changes = pd.DataFrame({
         "node": np.arange(n_nodes),
         "label": labels,
@@ -211,18 +220,21 @@ def interest_trends(
         "share_before": touched_before.sum(0) / max(pairs_b, 1.0),
         "share_recent": touched_recent.sum(0) / max(pairs_r, 1.0),
         "change": change, "change_low": low, "change_high": high,
-        "status": np.where(low > 0, "rising", np.where(high < 0, "falling", "steady")),
+        "status": np.where(is_new, "new", np.where(low > 0, "rising", np.where(high < 0, "falling", "steady"))),
         "short_change": s_change, "short_low": s_low, "short_high": s_high,
         "long_change": l_change, "long_low": l_low, "long_high": l_high,
         "emerging": (s_low > 0) & (l_low <= 0),
-        "new": (touched_before.sum(0) == 0) & (touched_recent.sum(0) > 0),
+        "new": is_new,
         "adoptions": adopt_recent,
     })
     seen = (changes["users_before"] + changes["users_recent"]) > 0
     changes = changes[seen]
-    order = np.where(changes["status"] == "rising", -changes["change_low"],
-                     np.where(changes["status"] == "falling", 1e6 - changes["change_high"], 1e3 - changes["change"]))
-    changes = changes.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    status = changes["status"].to_numpy()
+    group = np.select([status == "rising", status == "new", status == "steady"], [0, 1, 2], 3)
+    within = np.select([status == "rising", status == "new", status == "steady"],
+                       [-changes["change_low"], -changes["users_recent"].astype(np.float64), -changes["change"]],
+                       -changes["change_high"])
+    changes = changes.iloc[np.lexsort((within, group))].reset_index(drop=True)
     return TrendReport(level, period, split_at, start, end, series, changes[CHANGE_COLUMNS],
                        int(np.unique(users[~recent_row]).size), int(np.unique(users[recent_row]).size))
 

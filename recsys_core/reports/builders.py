@@ -51,6 +51,7 @@ def trends_report(engine: RecsysEngine, level: str = "fine", period: str | None 
         "is called rising or falling.")
     intro.metrics({"rising": int((changes["status"] == "rising").sum()),
                    "falling": int((changes["status"] == "falling").sum()),
+                   "new": int((changes["status"] == "new").sum()),
                    "emerging": int(changes["emerging"].sum()),
                    "adoptions in the recent part": int((adoptions["burst_days"] >= report.split_at).sum()),
                    "active users, before / recent": f"{report.active_before:,} / {report.active_recent:,}"})
@@ -62,6 +63,12 @@ def trends_report(engine: RecsysEngine, level: str = "fine", period: str | None 
         moves.figures(figs)
     else:
         moves.text("No interest has an interval clear of zero.")
+    new = report.new()
+    if len(new):
+        moves.text(f"New in the recent part ({len(new)}; nobody touched them before, so there is no share to "
+                   "compare and they are not counted as rising): "
+                   + ", ".join(f"{r.label} ({int(r.users_recent):,} users)" for r in new.head(12).itertuples())
+                   + (", …" if len(new) > 12 else "") + ".")
     sections.append(moves)
     largest = changes.sort_values("users_recent", ascending=False)["node"].astype(int).head(6).tolist()
     sections.append(Section("The largest interests over time").figure(

@@ -58,7 +58,7 @@ EXPECTED = {  # what each page must show on a built shop (besides no exception a
     and len(at.get("plotly_chart")) >= 1,
     "views/02_data.py": lambda at: at.title[0].value == "Data" and len(at.dataframe[0].value) > 0,
     "views/07_trends.py": lambda at: at.title[0].value == "Trends & segments"
-    and {"Rising", "Falling", "Emerging"} <= _metric_labels(at) and len(at.get("plotly_chart")) >= 2,
+    and {"Rising", "Falling", "New", "Emerging"} <= _metric_labels(at) and len(at.get("plotly_chart")) >= 2,
 }
 
 

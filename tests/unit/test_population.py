@@ -91,12 +91,13 @@ def test_a_shift_across_many_users_rises_and_one_heavy_user_does_not_move_an_int
     hist = _history(_population())
     report = interest_trends(hist, "fine", CONFIG, short_window=3, max_history=20)
     status = dict(zip(report.changes["node"], report.changes["status"], strict=True))
-    assert status[2] == "rising" and status[1] == "falling"
+    assert status[2] == "new" and status[1] == "falling"  # nobody touched 2 before: new, not "rising" on nothing
     assert status[3] == "steady"  # 48 items from one user: their one pair counts once in each part
     row = report.changes.set_index("node").loc[2]
     assert row["users_before"] == 0 and row["users_recent"] == 40 and bool(row["new"])
     assert row["change_low"] > 0 and row["change_low"] <= row["change"] <= row["change_high"]
-    assert report.rising()["node"].tolist()[0] == 2 and report.falling()["node"].tolist()[0] == 1
+    assert report.new()["node"].tolist() == [2] and 2 not in report.rising()["node"].tolist()
+    assert report.falling()["node"].tolist()[0] == 1
     assert report.active_before == 61 and report.active_recent == 61
     # the per-period series: users and holders of interest 2 appear only after the split
     s2 = report.series[report.series["node"] == 2]
@@ -105,6 +106,23 @@ def test_a_shift_across_many_users_rises_and_one_heavy_user_does_not_move_an_int
     assert s2.loc[~early, "short_holders"].sum() > 0 and s2.loc[~early, "users"].max() <= 40
     shares = report.series.groupby("period")["touch_share"].sum()
     assert np.allclose(shares[shares > 0], 1.0)
+
+
+def test_an_interest_nobody_touched_before_is_new_not_rising_and_the_order_says_so() -> None:
+    """A share against nothing is no ratio: an interest new in the recent part (new releases)
+    is listed as new, while one that a few users held before and many hold now is rising."""
+    users: dict[str, list[tuple[float, int, int]]] = {}
+    for u in range(60):
+        before = [(2.0 + 8 * k + u % 5, 0, 3) for k in range(5)] + ([(45.0, 1, 2)] if u < 6 else [])
+        recent = [(54.0 + 8 * k + u % 5, 0, 3) for k in range(5)]
+        recent += [(57.0 + u % 5, 1, 3)] if u < 40 else [(57.0 + u % 5, 2, 3)] if u < 50 else []
+        users[f"u{u:02d}"] = before + recent
+    report = interest_trends(_history(users), "fine", CONFIG, short_window=3, max_history=20)
+    status = dict(zip(report.changes["node"], report.changes["status"], strict=True))
+    assert status[1] == "rising" and status[2] == "new" and status[0] == "falling"
+    assert report.rising()["node"].tolist() == [1] and report.new()["node"].tolist() == [2]
+    assert report.changes["status"].tolist() == ["rising", "new", "falling"]  # rising, new, steady, falling
+    assert not bool(report.changes.set_index("node").loc[1, "new"])
 
 
 def test_movers_are_the_users_who_took_an_interest_up_or_let_it_go() -> None:

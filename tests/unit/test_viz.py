@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.maps import InterestMap
-from recsys_core.viz import build_interest_map
+from recsys_core.viz import build_interest_map, build_trend_changes, clip_labels
 
 
 def _map(centres: list[tuple[float, float]], sizes: list[int]) -> InterestMap:
@@ -40,3 +40,18 @@ def test_theme_labels_are_annotations_above_the_points_and_never_cover_each_othe
     # the unlabelled theme still has its diamond, with the name on hover
     diamonds = next(tr for tr in fig.data if tr.name == "themes")
     assert len(diamonds.x) == 8 and "Theme number 6" in [row[0] for row in diamonds.customdata]
+
+
+def test_long_labels_are_cut_at_a_word_and_never_merge_two_rows() -> None:
+    long_a = "Drama · 1990s · like Age of Innocence, The (1993)"
+    long_b = "Drama · 1990s · like Age of Innocence, The (1994)"  # the same up to the cut
+    short = "Comedy · 2010s"
+    clipped = clip_labels([long_a, short, "Sci-Fi · Adventure · 2010s · doctor · like Doctor Strange (2016)"], 40)
+    assert clipped[0] == "Drama · 1990s · like Age of Innocence…" and clipped[1] == short
+    assert all(len(c) <= 40 for c in clipped) and clipped[2].endswith("…") and " " not in clipped[2][-2:]
+    assert clip_labels([long_a, long_b], 40) == [long_a, long_b]  # cut alike: kept whole, two rows
+    changes = pd.DataFrame({"node": [0, 1], "label": [long_a, long_b], "change": [1.0, 0.5], "change_low": [0.5, 0.1],
+                            "change_high": [1.5, 0.9], "status": ["rising", "rising"], "users_before": [5, 6],
+                            "users_recent": [9, 8], "new": [False, False]})
+    fig = build_trend_changes(changes, "Rising")
+    assert len(set(fig.data[0].y)) == 2 and list(fig.data[0].hovertext) == [long_b, long_a]
