@@ -165,10 +165,31 @@ def draw_card(r: Recommendation) -> DeltaGenerator:
         return st.empty()
 
 
+_REASON_WORDS = {
+    "overloaded": "the machine was too busy for the language model",
+    "timeout": "the language model ran out of time",
+    "unreachable": "the language model's server did not answer",
+    "unavailable": "no language model is available",
+    "busy": "the language model was busy",
+    "empty reply": "the language model wrote nothing",
+    "malformed reply": "the language model's reply could not be read",
+}
+
+
+def reason_words(reason: str) -> str:
+    """A fallback reason as the analyst reads it: the engine's short codes ("overloaded",
+    "skipped: timeout 30 s ago or less") in words; other reasons (a failed check) as they are."""
+    if reason.startswith("skipped: "):
+        code, _, when = reason.removeprefix("skipped: ").partition(" ")
+        if code in _REASON_WORDS:
+            return f"{_REASON_WORDS[code]} in the last {when.split(' ')[0]} s, so it was not asked again"
+    return _REASON_WORDS.get(reason, reason)
+
+
 def _badge(e: Explanation) -> str:
     """Where the text came from: a checked LLM text, the template, or the template after a failure."""
     if e.fallback_reason:
-        return f":orange-badge[:material/warning: template: {e.fallback_reason}]"
+        return f":orange-badge[:material/warning: template: {md(reason_words(e.fallback_reason))}]"
     return ":green-badge[:material/check: checked]" if e.source == "llm" else ":gray-badge[template]"
 
 

@@ -363,6 +363,17 @@ def test_a_card_names_the_theme_only_when_it_adds_words() -> None:
     assert interest_line("Romance · 2010s", "Romance · Comedy") == "Romance · 2010s  (theme: Romance · Comedy)"
 
 
+def test_a_fallback_badge_says_in_words_why_the_template_was_used() -> None:
+    from app_ui.lab_parts import reason_words
+
+    assert reason_words("overloaded") == "the machine was too busy for the language model"
+    assert reason_words("skipped: overloaded 30 s ago or less") == (
+        "the machine was too busy for the language model in the last 30 s, so it was not asked again")
+    assert reason_words("skipped: unreachable 30 s ago or less").startswith("the language model's server did not")
+    assert reason_words("failed check: cites an item not in the evidence") == (
+        "failed check: cites an item not in the evidence")  # already words: kept as it is
+
+
 def test_a_card_says_whether_the_score_drops_or_rises_without_the_cited_items() -> None:
     from app_ui.lab_parts import counterfactual_words
 
