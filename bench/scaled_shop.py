@@ -124,8 +124,11 @@ def main() -> int:
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        stats = json.loads(con.execute("SELECT stats FROM builds ORDER BY build_id DESC LIMIT 1").fetchone()[0])
-        events = con.execute("SELECT count(*) FROM interactions").fetchone()[0]
+        row = con.execute("SELECT stats FROM builds ORDER BY build_id DESC LIMIT 1").fetchone()
+        if row is None:
+            raise SystemExit(f"no build in {db}: run without --skip-build")
+        stats = json.loads(row[0])
+        (events,) = con.execute("SELECT count(*) FROM interactions").fetchone() or (0,)
     out.update(items=stats["n_items"], build_users=stats["n_users"], events=events, stage_s=stats["seconds"],
                new_texts=stats.get("new_texts"), epochs=len(stats["losses"]))
     if stats.get("new_texts") and stats["seconds"].get("embedding"):

@@ -316,12 +316,13 @@ class RecsysEngine:
 
     def _score(self, serving: ServingModel, states: list[UserState], user_ids: list[str], n: int | None,
                alphas: list[float | None], match: InterestMatch | None, threshold: float,
-               diversity: float | None) -> ScoredLists:
-        """The numeric half of :meth:`_rank` (scores and candidate orders)."""
+               diversity: float | None, out: np.ndarray | None = None) -> ScoredLists:
+        """The numeric half of :meth:`_rank` (scores and candidate orders); ``out``: a score
+        buffer to write into (:func:`score_lists`)."""
         cfg = self.config.recommend
         return score_lists(serving, states, user_ids, n or cfg.n, alphas, match, threshold, cfg.interest_boost,
                            cfg.diversity if diversity is None else diversity, cfg.mmr_pool, cfg.dislike_threshold,
-                           cfg.dislike_refines_at)
+                           cfg.dislike_refines_at, out)
 
     def _assemble(self, scored: ScoredLists, as_of: AsOf) -> list[RecommendationList]:
         """The lists half of :meth:`_rank` (items, score splits, evidence)."""
@@ -349,6 +350,10 @@ class RecsysEngine:
         threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
         data_end = data_clock(self.store)
         rows = max(1, cfg.score_batch_cells // max(1, len(serving.item_ids)))
+        # two score buffers, reused: one group is scored into one while the group before it,
+        # scored into the other, is assembled (a fresh 67 MB matrix per group at 100k items
+        # paid its page faults every time)
+        buffers: list[np.ndarray] = []
         for start in range(0, len(user_ids), chunk):
             part = list(user_ids[start:start + chunk])
             states = serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
@@ -358,8 +363,10 @@ class RecsysEngine:
                 weights[user] = None if weight is None or not np.isfinite(weight) else float(weight)
             batched = [u for u in dict.fromkeys(part) if (s := states.get(u)) is not None and len(s.history) >= 3]
             groups = [batched[b:b + rows] for b in range(0, len(batched), rows)]
+            if len(groups) > 1 and not buffers:
+                buffers = [np.empty((rows, len(serving.item_ids)), np.float32) for _ in range(2)]
             work = [(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match, threshold,
-                     diversity) for users in groups]
+                     diversity, buffers[g % 2] if buffers else None) for g, users in enumerate(groups)]
             lists: dict[str, RecommendationList] = {}
             # the next group is scored (BLAS and top-k, outside the GIL) while this one's lists are assembled
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="score") as ahead:

@@ -175,16 +175,20 @@ def branch_scores_many(
 
 def fused_scores_many(
     states: list[UserState], alphas: list[float], item_vecs: npt.NDArray[np.float32], links: Links | None = None,
+    out: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.float32]:
     """Every item's fused score for each user at their weight, ``(users, n_items)``: the fused
     branch vectors times the catalogue, plus the links' part weighted as the short-term
     branch's. The same numbers as :func:`fuse` of :func:`branch_scores_many` up to float
     rounding, from one matrix product of half the size and no per-row fusing: the all-users
-    ranking spends most of its time here. A user's row is the same in any batch."""
+    ranking spends most of its time here. A user's row is the same in any batch. ``out``: a
+    C-ordered float32 buffer of at least ``len(states)`` rows to write into (its first rows are
+    returned): at 100k items a fresh matrix per batch costs its page faults again every time."""
     weights = np.asarray(alphas, np.float32)
     users = fuse(np.array([s.u_long for s in states], np.float32), np.array([s.u_short for s in states], np.float32),
                  weights)
-    scores: npt.NDArray[np.float32] = users @ item_vecs.T
+    scores: npt.NDArray[np.float32] = (users @ item_vecs.T if out is None
+                                       else np.matmul(users, item_vecs.T, out=out[: len(states)]))
     linked = np.array([i for i, s in enumerate(states) if s.link_weights is not None and len(s.slots)], np.int64)
     if links is not None and len(linked):
         product = link_product(links, [states[i].slots for i in linked],

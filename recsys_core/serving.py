@@ -365,6 +365,7 @@ def score_lists(
     pool: int,
     dislike_threshold: float | None = None,
     refines_at: float | None = None,
+    out: npt.NDArray[np.float32] | None = None,
 ) -> ScoredLists:
     """Score the catalogue for each user's state (one weight each, None = their learned one)
     and find each one's top ``n`` (``pool`` candidates when ``diversity`` re-ranks them): one
@@ -377,7 +378,9 @@ def score_lists(
     concept, at or above ``dislike_threshold``, default ``threshold``, to a disliked one, or
     closer to a disliked concept than to every liked one; ``refines_at`` spares the kin of a
     liked concept from the cosine veto); the rest get ``boost`` times their highest cosine to a
-    liked concept (``interest_part``; nothing without liked concepts).
+    liked concept (``interest_part``; nothing without liked concepts). ``out``: a float32
+    buffer (rows, n_items) the scores may be written into (see :func:`fused_scores_many`); the
+    lists assembled from the result never hold on to it.
     """
     n_items = len(serving.item_ids)
     learned = [float(s.gate) for s in states]
@@ -398,7 +401,7 @@ def score_lists(
     # float32 scores rank exactly as the float64 copies they used to be; float64 where a float64 part is added
     wide = interest is not None or len(scored) < len(states)
     if scored and not wide:
-        score = fused_scores_many(states, weights, serving.item_vecs, serving.links)
+        score = fused_scores_many(states, weights, serving.item_vecs, serving.links, out)
     else:
         score = np.empty((len(states), n_items), np.float64 if wide else np.float32)
         if scored:

@@ -177,8 +177,8 @@ m[3].metric("Emerging", int(changes["emerging"].sum()),
 m[4].metric("Adoptions, recent", len(recent_adoptions),
             help="In the recent part: bursts of sessions on an interest new to the user that kept coming back "
                  "afterwards.")
-m[5].metric("Active users", f"{report.active_before:,} / {report.active_recent:,}",
-            help="Users with a liked item before the recent part / in it.")
+m[5].metric("Active users, recent", f"{report.active_recent:,}",
+            help=f"Users with a liked item in the recent part ({report.active_before:,} before it).")
 
 st.download_button("Download as a report (HTML)", data=lambda: eng.report("trends", level=level, period=period,
                                                                          recent_share=recent),

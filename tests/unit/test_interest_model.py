@@ -113,9 +113,8 @@ def test_training_logits_are_the_fused_vectors_product() -> None:
     """The trainer reads the fused logits off the two branches' product (fusion is linear):
     they must equal the fused user vector scored against the candidates directly."""
     feats, fine, theme_of_fine, events = _toy()
-    model, _ = train_interest_model(replace(CFG, epochs=1), feats, fine, theme_of_fine,
-                                    build_sequences(events, _index()), seed=0)
     seqs = build_sequences(events, _index())
+    model, _ = train_interest_model(replace(CFG, epochs=1), feats, fine, theme_of_fine, seqs, seed=0)
     users = np.arange(8)
     batch = make_batch(seqs, users, seqs.lengths()[users] - 1, seqs.days[seqs.offsets[users + 1] - 1], 10, 0.02)
     targets = torch.as_tensor(seqs.items[seqs.offsets[users + 1] - 1])
@@ -129,8 +128,8 @@ def test_training_logits_are_the_fused_vectors_product() -> None:
 
 def test_encoder_shapes_and_exact_contributions() -> None:
     feats, fine, tof, events = _toy()
-    model, _ = train_interest_model(CFG, feats, fine, tof, build_sequences(events, _index()), seed=1)
     seqs = build_sequences(events, _index())
+    model, _ = train_interest_model(CFG, feats, fine, tof, seqs, seed=1)
     users = np.arange(5)
     batch = make_batch(seqs, users, seqs.lengths()[users], seqs.days[seqs.offsets[users + 1] - 1] + 1.0, 10, 0.02)
     with torch.inference_mode():
