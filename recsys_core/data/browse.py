@@ -14,7 +14,9 @@ PreviewTable = Literal["items", "users", "interactions"]
 
 _PREVIEWS: dict[str, str] = {
     "items": ("SELECT item_id, title, category, text, attributes::VARCHAR AS attributes FROM items "
-              "WHERE ? = '' OR title ILIKE ? OR item_id = ? ORDER BY item_id LIMIT ?"),
+              # numeric ids in numeric order (MovieLens' 1, 2, 3, not 1, 10, 100), then the others
+              "WHERE ? = '' OR title ILIKE ? OR item_id = ? ORDER BY TRY_CAST(item_id AS BIGINT) NULLS LAST, "
+              "item_id LIMIT ?"),
     "users": ("SELECT u.user_id, u.profile_text, count(e.item_id) AS n_events FROM users u "
               "LEFT JOIN interactions e USING (user_id) WHERE ? = '' OR u.profile_text ILIKE ? "
               "OR u.user_id = ? GROUP BY ALL ORDER BY n_events DESC, u.user_id LIMIT ?"),

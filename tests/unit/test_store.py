@@ -71,3 +71,13 @@ def test_second_process_gets_a_clear_lock_message(db_path: Path) -> None:
     assert "LOCKED: the database is in use by another process" in out.stdout, out.stderr
     assert "Traceback" not in out.stderr
     assert issubclass(StoreLockedError, StoreError)
+
+
+def test_the_items_preview_lists_numeric_ids_in_numeric_order(store: Store) -> None:
+    from recsys_core.data.browse import preview
+
+    with store.transaction() as cur:
+        for item_id in ("10", "2", "b-7", "1", "100", "a-3"):
+            cur.execute("INSERT INTO items (item_id, title, import_id) VALUES (?, ?, 0)", [item_id, f"t{item_id}"])
+    assert preview(store, "items")["item_id"].tolist() == ["1", "2", "10", "100", "a-3", "b-7"]
+    assert preview(store, "items", search="t10")["item_id"].tolist() == ["10", "100"]  # titles holding "t10"
