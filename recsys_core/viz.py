@@ -313,7 +313,7 @@ def build_alpha_curve(
     return fig
 
 
-TREND_COLOURS = {"rising": "#2e7d32", "falling": "#c62828", "steady": "#90a4ae", "new": "#1565c0"}
+TREND_COLOURS = {"rising": "#2e7d32", "falling": "#c62828", "steady": "#90a4ae"}
 
 
 def clip_labels(labels: Iterable[object], limit: int = 44) -> list[str]:
@@ -339,10 +339,8 @@ def build_trend_changes(changes: pd.DataFrame, title: str, height: int | None = 
     its interval as a bar, coloured rising / falling / steady; ``changes`` rows in the order
     shown top to bottom (node, label, change, change_low, change_high, status, users_recent)."""
     data = changes.iloc[::-1]
-    labels = [f"{lab}" + (" (new)" if bool(new) else "")
-              for lab, new in zip(clip_labels(data["label"]), data.get("new", [False] * len(data)), strict=True)]
     fig = go.Figure(go.Scatter(
-        x=data["change"], y=labels, mode="markers", hovertext=list(data["label"]),
+        x=data["change"], y=clip_labels(data["label"]), mode="markers", hovertext=list(data["label"]),
         marker={"size": 11, "color": [TREND_COLOURS[str(s)] for s in data["status"]]},
         error_x={"type": "data", "symmetric": False, "array": data["change_high"] - data["change"],
                  "arrayminus": data["change"] - data["change_low"], "color": "#78909c", "thickness": 1.5},

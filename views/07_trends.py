@@ -200,11 +200,9 @@ for column, table, title, key in ((left, rising, "Rising", "trends.rising"), (ri
         points = getattr(getattr(event, "selection", None), "points", None) or []
         picked += [int(p["customdata"][0]) for p in points if p.get("customdata") is not None]
 
-new = report.new()
-if len(new):
-    st.markdown(f"**New in the recent part** ({len(new)}; nobody touched them before, so no share to compare): "
-                + ", ".join(f"{md(str(r.label))} ({int(r.users_recent):,} users)" for r in new.head(12).itertuples())
-                + (", …" if len(new) > 12 else "") + ". Pick one below to see it over time.")
+if n_new := int((changes["status"] == "new").sum()):
+    st.markdown(f"**New in the recent part** ({n_new}; nobody touched them before, so no share to compare): "
+                f"{report.new_line(quote=md)}. Pick one below to see it over time.")
 
 labels = dict(zip(changes["node"].astype(int), changes["label"], strict=True))
 order = changes["node"].astype(int).tolist()

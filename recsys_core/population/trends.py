@@ -20,6 +20,7 @@ decade's releases would otherwise top the rising list).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,13 @@ class TrendReport:
         """Interests nobody touched before the recent part, most users first."""
         out = self.changes[self.changes["status"] == "new"]
         return out if n is None else out.head(n)
+
+    def new_line(self, n: int = 12, quote: Callable[[str], str] = str) -> str:
+        """The new interests in one line, most users first ("A (184 users), B (143 users), …"),
+        each label passed through ``quote`` (Markdown or HTML escaping); "" when there are none."""
+        new = self.new()
+        shown = ", ".join(f"{quote(str(r.label))} ({int(r.users_recent):,} users)" for r in new.head(n).itertuples())
+        return shown + (", …" if len(new) > n else "")
 
     def falling(self, n: int | None = None) -> pd.DataFrame:
         out = self.changes[self.changes["status"] == "falling"].iloc[::-1]

@@ -63,12 +63,9 @@ def trends_report(engine: RecsysEngine, level: str = "fine", period: str | None 
         moves.figures(figs)
     else:
         moves.text("No interest has an interval clear of zero.")
-    new = report.new()
-    if len(new):
-        moves.text(f"New in the recent part ({len(new)}; nobody touched them before, so there is no share to "
-                   "compare and they are not counted as rising): "
-                   + ", ".join(f"{r.label} ({int(r.users_recent):,} users)" for r in new.head(12).itertuples())
-                   + (", …" if len(new) > 12 else "") + ".")
+    if n_new := int((changes["status"] == "new").sum()):
+        moves.text(f"New in the recent part ({n_new}; nobody touched them before, so there is no share to "
+                   f"compare and they are not counted as rising): {report.new_line()}.")
     sections.append(moves)
     largest = changes.sort_values("users_recent", ascending=False)["node"].astype(int).head(6).tolist()
     sections.append(Section("The largest interests over time").figure(

@@ -123,6 +123,8 @@ def test_an_interest_nobody_touched_before_is_new_not_rising_and_the_order_says_
     assert report.rising()["node"].tolist() == [1] and report.new()["node"].tolist() == [2]
     assert report.changes["status"].tolist() == ["rising", "new", "falling"]  # rising, new, steady, falling
     assert not bool(report.changes.set_index("node").loc[1, "new"])
+    assert report.new_line() == "interest 2 (10 users)"
+    assert report.new_line(quote=str.upper) == "INTEREST 2 (10 users)"
 
 
 def test_movers_are_the_users_who_took_an_interest_up_or_let_it_go() -> None:
