@@ -229,6 +229,42 @@ def _moment(result: Any) -> str | None:
     return result.moment_text()  # type: ignore[no-any-return]
 
 
+class RowWriter:
+    """The recommend command's rows written as each user's list comes, so memory stays flat
+    over every user: a JSON array with one object per line, or CSV (the evidence and the
+    interest reading as JSON cells)."""
+
+    FIELDS = ["user_id", "rank", "item_id", "score"]  # the CSV header when no row came
+    AS_JSON = frozenset({"evidence", "interest_reading"})  # CSV cells written as JSON
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt, self.count = fmt, 0
+        self._csv: Any = None
+        self._fields: list[str] = []
+
+    def write(self, rows: list[dict[str, object]]) -> None:
+        for row in rows:
+            if self.fmt == "json":
+                sys.stdout.write(("[\n" if self.count == 0 else ",\n") + json.dumps(row))
+            else:
+                if self._csv is None:
+                    import csv
+
+                    self._csv = csv.writer(sys.stdout)
+                    self._fields = list(row)
+                    self._csv.writerow(self._fields)
+                self._csv.writerow([json.dumps(row.get(k)) if k in self.AS_JSON else row.get(k) for k in self._fields])
+            self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            sys.stdout.write("[]\n" if self.count == 0 else "\n]\n")
+        elif self._csv is None:
+            import csv
+
+            csv.writer(sys.stdout).writerow(self.FIELDS)
+
+
 def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
     if not args.user and not args.all_users:
         raise RecsysError("say whose recommendations: --user U (repeatable) or --all-users")
@@ -240,9 +276,9 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
         users = list(args.user or [])
         if args.all_users:
             users = engine.user_ids()
-        rows: list[dict[str, object]] = []
         notes = []
         read_as = None
+        out = RowWriter(args.format)
         options = {"n": args.n, "alpha": args.alpha, "interest": args.interest, "as_of": as_of, "policy": args.policy,
                    "interest_threshold": args.threshold, "diversity": args.diversity}
         if config.cluster.address:
@@ -250,29 +286,20 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
 
             engine.serving()  # a missing build is said here, not by every worker
             for user, result in zip(users, recommend_on_cluster(engine.store, config, users, options), strict=True):
-                rows.extend(result["rows"])
+                out.write(result["rows"])
                 if result["note"]:
                     notes.append(f"{user}: {result['note']}")
                 read_as = result["reading"] or read_as
         else:
             for result in engine.recommend_many(users, **options):
-                rows.extend(result.rows())
+                out.write(result.rows())
                 if result.note:
                     notes.append(f"{result.user_id}: {result.note}")
                 if result.interest_reading is not None:  # the same reading for every user
                     read_as = result.interest_reading.summary()
+        out.close()
     finally:
         engine.close()
-    if args.format == "json":
-        print(json.dumps(rows, indent=1))
-    else:
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["user_id", "rank", "item_id", "score"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "evidence": json.dumps(row.get("evidence", [])),
-                             "interest_reading": json.dumps(row.get("interest_reading"))})
     if read_as:
         print(f"interest read as: {read_as}", file=sys.stderr)
     for note in notes:

@@ -182,6 +182,9 @@ class RecommendConfig:
     n_evidence: int = 3  # history items kept as evidence per recommendation
     mmr_pool: int = 200  # candidates considered by the diversity re-ranker
     score_batch_cells: int = 1 << 24  # users x items scored at once by --all-users (about 64 MB per float32 matrix)
+    # threads each BLAS or torch kernel of --all-users may use: the pass runs two threads of its own (one scores a
+    # group while the other assembles the group before), and kernels spread over more spin against them
+    kernel_threads: int = 1
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -190,6 +193,8 @@ class RecommendConfig:
             raise ValueError("RecommendConfig.diversity must be in [0, 1]")
         if self.reading_interests < 0:
             raise ValueError("RecommendConfig.reading_interests must be >= 0")
+        if self.kernel_threads < 1:
+            raise ValueError("RecommendConfig.kernel_threads must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)

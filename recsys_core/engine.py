@@ -55,7 +55,7 @@ from recsys_core.population.segments import SegmentRules, compare_mixes, interes
 from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
-from recsys_core.serving import ScoredLists, ServingModel, assemble_lists, score_lists
+from recsys_core.serving import ScoredLists, ServingModel, assemble_lists, kernel_threads, score_lists
 from recsys_core.status import PipelineStatus, pipeline_status
 
 if TYPE_CHECKING:
@@ -354,33 +354,43 @@ class RecsysEngine:
         # scored into the other, is assembled (a fresh 67 MB matrix per group at 100k items
         # paid its page faults every time)
         buffers: list[np.ndarray] = []
-        for start in range(0, len(user_ids), chunk):
-            part = list(user_ids[start:start + chunk])
-            states = serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
-            weights = {}
-            for user in part:
-                weight = by_policy.get(user, np.nan) if policy is not None else alpha
-                weights[user] = None if weight is None or not np.isfinite(weight) else float(weight)
-            batched = [u for u in dict.fromkeys(part) if (s := states.get(u)) is not None and len(s.history) >= 3]
-            groups = [batched[b:b + rows] for b in range(0, len(batched), rows)]
-            if len(groups) > 1 and not buffers:
-                buffers = [np.empty((rows, len(serving.item_ids)), np.float32) for _ in range(2)]
-            work = [(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match, threshold,
-                     diversity, buffers[g % 2] if buffers else None) for g, users in enumerate(groups)]
-            lists: dict[str, RecommendationList] = {}
-            # the next group is scored (BLAS and top-k, outside the GIL) while this one's lists are assembled
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="score") as ahead:
-                pending = ahead.submit(self._score, *work[0]) if work else None
-                for g, users in enumerate(groups):
-                    assert pending is not None
-                    scored = pending.result()
-                    pending = ahead.submit(self._score, *work[g + 1]) if g + 1 < len(work) else None
-                    lists.update(zip(users, self._assemble(scored, as_of), strict=True))
-            for user in part:
-                if user in lists:
-                    yield lists[user]
-                else:
-                    yield self.recommend(user, n, weights[user], interest, interest_threshold, diversity, as_of=as_of)
+
+        def read_states(part: list[str]) -> dict[str, UserState]:
+            return serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
+
+        parts = [list(user_ids[start:start + chunk]) for start in range(0, len(user_ids), chunk)]
+        # this pass's own threads keep the cores busy (the next chunk's states are read while
+        # this chunk's groups are scored and assembled): kernels are kept to their share
+        with kernel_threads(cfg.kernel_threads), ThreadPoolExecutor(max_workers=1, thread_name_prefix="states") as reader:
+            upcoming = reader.submit(read_states, parts[0]) if parts else None
+            for c, part in enumerate(parts):
+                assert upcoming is not None
+                states = upcoming.result()
+                upcoming = reader.submit(read_states, parts[c + 1]) if c + 1 < len(parts) else None
+                weights = {}
+                for user in part:
+                    weight = by_policy.get(user, np.nan) if policy is not None else alpha
+                    weights[user] = None if weight is None or not np.isfinite(weight) else float(weight)
+                batched = [u for u in dict.fromkeys(part) if (s := states.get(u)) is not None and len(s.history) >= 3]
+                groups = [batched[b:b + rows] for b in range(0, len(batched), rows)]
+                if len(groups) > 1 and not buffers:
+                    buffers = [np.empty((rows, len(serving.item_ids)), np.float32) for _ in range(2)]
+                work = [(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match, threshold,
+                         diversity, buffers[g % 2] if buffers else None) for g, users in enumerate(groups)]
+                lists: dict[str, RecommendationList] = {}
+                # the next group is scored (BLAS and top-k, outside the GIL) while this one's lists are assembled
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="score") as ahead:
+                    pending = ahead.submit(self._score, *work[0]) if work else None
+                    for g, users in enumerate(groups):
+                        assert pending is not None
+                        scored = pending.result()
+                        pending = ahead.submit(self._score, *work[g + 1]) if g + 1 < len(work) else None
+                        lists.update(zip(users, self._assemble(scored, as_of), strict=True))
+                for user in part:
+                    if user in lists:
+                        yield lists[user]
+                    else:
+                        yield self.recommend(user, n, weights[user], interest, interest_threshold, diversity, as_of=as_of)
 
     def interest_match(self, interest: str, serving: ServingModel | None = None) -> InterestMatch:
         """A description read into liked and disliked concepts, matched with every item (cached per text)."""

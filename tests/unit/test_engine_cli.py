@@ -130,3 +130,29 @@ def test_evaluate_on_an_empty_database_is_a_clear_error(tmp_path: Path, capsys: 
     assert "at least 4" in capsys.readouterr().err
     assert main(["--db", str(tmp_path / "empty.duckdb"), "build"]) == 1
     assert "at least 4" in capsys.readouterr().err
+
+
+def test_recommend_rows_are_written_as_they_come(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command streams its rows: JSON one object per line inside one array (still one
+    JSON document), CSV with the evidence as a JSON cell; no rows is still a document."""
+    from recsys_core.cli import RowWriter
+
+    rows = [{"user_id": "U1", "rank": k, "item_id": f"I{k}", "score": 0.5, "evidence": [{"item_id": "I9", "weight": 1.0}],
+             "interest_reading": None} for k in (1, 2)]
+    for fmt in ("json", "csv"):
+        writer = RowWriter(fmt)
+        writer.write(rows[:1])
+        writer.write(rows[1:])
+        writer.close()
+        out = capsys.readouterr().out
+        if fmt == "json":
+            assert json.loads(out) == rows and len(out.strip().splitlines()) == 4
+        else:
+            parsed = list(csv.DictReader(io.StringIO(out)))
+            assert [r["item_id"] for r in parsed] == ["I1", "I2"]
+            assert json.loads(parsed[0]["evidence"]) == rows[0]["evidence"]
+            assert parsed[0]["interest_reading"] == "null"
+        empty = RowWriter(fmt)
+        empty.close()
+        out = capsys.readouterr().out
+        assert (json.loads(out) == []) if fmt == "json" else out.strip() == "user_id,rank,item_id,score"

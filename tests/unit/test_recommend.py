@@ -266,3 +266,27 @@ def test_lists_for_many_users_at_once_are_the_lists_one_by_one(built_engine: Eng
         assert batch.learned_alpha == pytest.approx(single.learned_alpha, abs=1e-6)
         assert batch.extra == pytest.approx(single.extra) and batch.cold_start == single.cold_start
     assert many[-1].cold_start == "popular"
+
+
+def test_all_users_pass_keeps_kernels_to_their_share_and_gives_the_threads_back(built_engine: Engine) -> None:
+    """The pass runs threads of its own, so BLAS and torch kernels get ``kernel_threads`` each
+    while it runs; the process's own settings come back when it ends (or is abandoned)."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    torch.set_num_threads(2)
+    before = blas_threads()
+    users = built_engine.user_ids()[:6]
+    assert built_engine.config.recommend.kernel_threads == 1
+    lists = built_engine.recommend_many(users, n=3)
+    next(lists)
+    assert torch.get_num_threads() == 1 and blas_threads() == {1}
+    assert len(list(lists)) == len(users) - 1
+    assert torch.get_num_threads() == 2 and blas_threads() == before
+    abandoned = built_engine.recommend_many(users, n=3)
+    next(abandoned)
+    abandoned.close()
+    assert torch.get_num_threads() == 2 and blas_threads() == before
