@@ -238,31 +238,43 @@ class RowWriter:
     AS_JSON = frozenset({"evidence", "interest_reading"})  # CSV cells written as JSON
 
     def __init__(self, fmt: str) -> None:
+        import csv
+        import io
+
         self.fmt, self.count = fmt, 0
-        self._csv: Any = None
         self._fields: list[str] = []
+        self._buffer = io.StringIO()  # one list's text, written to stdout at once
+        self._csv = csv.writer(self._buffer)
 
     def write(self, rows: list[dict[str, object]]) -> None:
-        for row in rows:
-            if self.fmt == "json":
-                sys.stdout.write(("[\n" if self.count == 0 else ",\n") + json.dumps(row))
-            else:
-                if self._csv is None:
-                    import csv
+        if not rows:
+            return
+        if self.fmt == "json":
+            sys.stdout.write(("[\n" if self.count == 0 else ",\n") + ",\n".join(map(json.dumps, rows)))
+        else:
+            if not self._fields:
+                self._fields = list(rows[0])
+                self._csv.writerow(self._fields)
+            memo: dict[int, str] = {}  # a list's rows share one reading: written as JSON once
 
-                    self._csv = csv.writer(sys.stdout)
-                    self._fields = list(row)
-                    self._csv.writerow(self._fields)
-                self._csv.writerow([json.dumps(row.get(k)) if k in self.AS_JSON else row.get(k) for k in self._fields])
-            self.count += 1
+            def as_json(value: object) -> str:
+                if (text := memo.get(id(value))) is None:
+                    text = memo[id(value)] = json.dumps(value)
+                return text
+
+            self._csv.writerows([[as_json(row.get(k)) if k in self.AS_JSON else row.get(k) for k in self._fields]
+                                 for row in rows])
+            sys.stdout.write(self._buffer.getvalue())
+            self._buffer.seek(0)
+            self._buffer.truncate()
+        self.count += len(rows)
 
     def close(self) -> None:
         if self.fmt == "json":
             sys.stdout.write("[]\n" if self.count == 0 else "\n]\n")
-        elif self._csv is None:
-            import csv
-
-            csv.writer(sys.stdout).writerow(self.FIELDS)
+        elif not self._fields:
+            self._csv.writerow(self.FIELDS)
+            sys.stdout.write(self._buffer.getvalue())
 
 
 def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:

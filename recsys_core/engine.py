@@ -55,7 +55,15 @@ from recsys_core.population.segments import SegmentRules, compare_mixes, interes
 from recsys_core.population.trends import TrendReport, interest_movers, interest_trends
 from recsys_core.profiles import gate_response, interest_shares, timeline
 from recsys_core.recommend import RecommendationList, UserState, check_request
-from recsys_core.serving import ScoredLists, ServingModel, assemble_lists, kernel_threads, score_lists
+from recsys_core.serving import (
+    ScoredLists,
+    ServingModel,
+    assemble_lists,
+    collect_young,
+    collector_paused,
+    kernel_threads,
+    score_lists,
+)
 from recsys_core.status import PipelineStatus, pipeline_status
 
 if TYPE_CHECKING:
@@ -360,11 +368,15 @@ class RecsysEngine:
 
         parts = [list(user_ids[start:start + chunk]) for start in range(0, len(user_ids), chunk)]
         # this pass's own threads keep the cores busy (the next chunk's states are read while
-        # this chunk's groups are scored and assembled): kernels are kept to their share
-        with kernel_threads(cfg.kernel_threads), ThreadPoolExecutor(max_workers=1, thread_name_prefix="states") as reader:
+        # this chunk's groups are scored and assembled): kernels are kept to their share; its
+        # objects make no cycles, so the collector is paused and run once per chunk instead
+        with kernel_threads(cfg.kernel_threads), collector_paused(), \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="states") as reader:
             upcoming = reader.submit(read_states, parts[0]) if parts else None
             for c, part in enumerate(parts):
                 assert upcoming is not None
+                if c:
+                    collect_young()
                 states = upcoming.result()
                 upcoming = reader.submit(read_states, parts[c + 1]) if c + 1 < len(parts) else None
                 weights = {}

@@ -290,3 +290,37 @@ def test_all_users_pass_keeps_kernels_to_their_share_and_gives_the_threads_back(
     next(abandoned)
     abandoned.close()
     assert torch.get_num_threads() == 2 and blas_threads() == before
+
+
+def test_list_parts_are_the_same_to_the_bit_alone_or_stacked_with_other_lengths() -> None:
+    """The split and evidence of a list come from stacked products padded to a width; a user
+    stacked with others of other history lengths gets exactly what they get alone, and the
+    parts still add up: long + short is the fused score, shares are of the positive push."""
+    from recsys_core.recommend import UserState, list_parts
+
+    rng = np.random.default_rng(7)
+    d, n_items = 12, 40
+    item_vecs = rng.standard_normal((n_items, d)).astype(np.float32)
+
+    def state(k: int) -> UserState:
+        cl, cs = rng.standard_normal((k, d)).astype(np.float32), rng.standard_normal((k, d)).astype(np.float32)
+        return UserState(cl.sum(0), cs.sum(0), 0.5, rng.choice(n_items, k, replace=False), rng.choice(n_items, k),
+                         cl, cs, np.ones(k, np.float32), np.ones(k, np.float32),
+                         slot_liked=rng.uniform(size=k) > 0.2)
+
+    states = [state(k) for k in (1, 3, 17, 40, 16, 5)]
+    lists = [rng.choice(n_items, size, replace=False) for size in (6, 6, 6, 6, 6, 4)]
+    links = [None if r % 2 else rng.uniform(0, 0.1, (len(items), len(s.slots))).astype(np.float32)
+             for r, (s, items) in enumerate(zip(states, lists, strict=True))]
+    alphas = [0.0, 0.3, 0.5, 0.7, 1.0, 0.45]
+    stacked = list_parts(states, [item_vecs[i] for i in lists], alphas, 3, links)
+    for r, (s, items) in enumerate(zip(states, lists, strict=True)):
+        alone = list_parts([s], [item_vecs[items]], [alphas[r]], 3, [links[r]])[0]
+        assert np.array_equal(alone[0], stacked[r][0]) and np.array_equal(alone[1], stacked[r][1])
+        assert alone[2] == stacked[r][2]
+        short = item_vecs[items] @ s.u_short + (0 if links[r] is None else links[r].sum(axis=1))
+        np.testing.assert_allclose(alone[0] + alone[1], fuse(item_vecs[items] @ s.u_long, short, alphas[r]),
+                                   atol=1e-5)
+        for cited in alone[2]:
+            assert len(cited) <= 3 and sum(w for _, w in cited) <= 1 + 1e-6  # float32 totals
+            assert all(slot in set(s.slots[s.liked_slots()].tolist()) for slot, _ in cited)
