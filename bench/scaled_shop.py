@@ -11,7 +11,9 @@ then, each stage in its own process so memory is per stage:
    seconds per epoch, and the process's peak resident memory;
 2. serving: ``recommend --all-users`` (``RecsysEngine.recommend_many`` over every user, the served
    model loaded first) in users/s, and the lab's slider (the same user, a new weight per call)
-   median and p95 over 400 calls on 20 users, with the serving process's peak memory;
+   median and p95 over 400 calls on 20 users, with the serving process's peak memory; then the
+   command as a user runs it (a fresh process that loads the model and writes every row as
+   CSV): wall time, users/s and peak memory;
 3. with ``--browser``: ``bench/dashboard.py`` on the built database (app start, the interest
    map page drawn in Chromium, the lab's slider through AppTest).
 ``--skip-build`` serves the newest build already in ``DIR/shop.duckdb``. Prints a table and one
@@ -93,6 +95,19 @@ def serve(db: Path, profile: bool = False) -> dict[str, float]:
             "serving_peak_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)}
 
 
+def command(db: Path, users: int) -> dict[str, float]:
+    """Stage 2b, in a child process: ``recommend --all-users --n 20 --format csv`` as a user
+    runs it (a fresh process: start-up, model load, every list written out), its wall time
+    and peak memory."""
+    with open(os.devnull, "w") as sink:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "recsys_core", "--db", str(db), "recommend", "--all-users", "--n", "20",
+                        "--format", "csv"], cwd=ROOT, stdout=sink, check=True)
+        seconds = time.perf_counter() - started
+    return {"command_s": round(seconds, 1), "command_users_per_s": round(users / seconds, 1),
+            "command_peak_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2, 2)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for the shop's files and database")
@@ -103,9 +118,13 @@ def main() -> int:
     ap.add_argument("--browser", action="store_true", help="also run bench/dashboard.py on the built database")
     ap.add_argument("--profile", action="store_true", help="print cProfile's table of the all-users pass")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--command", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         print(json.dumps(serve(args.serve, args.profile)))
+        return 0
+    if args.command:
+        print(json.dumps(command(args.command, args.users)))
         return 0
     env = _env(args.backend)
     py = [sys.executable, "-m", "recsys_core"]
@@ -144,6 +163,13 @@ def main() -> int:
     if args.profile:
         print("\n".join(table))
     out["serving"] = json.loads(figures)
+    done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--command", str(db),
+                           "--users", str(out["serving"]["users"])], env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit("the recommend command failed")
+    out["serving"].update(json.loads(done.stdout.strip().splitlines()[-1]))
 
     s = out["serving"]
     print(f"scaled shop: {out['items']:,} items, {events:,} events, {s['users']:,} users; backend {args.backend}")  # type: ignore[index]
@@ -156,6 +182,8 @@ def main() -> int:
         print(f"  training: {out['epochs']} epochs, {out['seconds_per_epoch']} s each (validation included)")
     print(f"  recommend --all-users: {s['users_per_s']} users/s ({s['users']:,} users in {s['all_users_s']} s, "  # type: ignore[index]
           f"model loaded first in {s['model_load_s']} s)")  # type: ignore[index]
+    print(f"  the command (recommend --all-users --n 20 --format csv, a fresh process writing every row): "
+          f"{s['command_users_per_s']} users/s ({s['command_s']} s; peak RSS {s['command_peak_gb']} GB)")  # type: ignore[index]
     print(f"  slider re-rank: median {s['slider_ms_median']} ms, p95 {s['slider_ms_p95']} ms; serving peak RSS "  # type: ignore[index]
           f"{s['serving_peak_gb']} GB")  # type: ignore[index]
     print(json.dumps(out))

@@ -108,7 +108,8 @@ class ServingModel:
         ckpt = torch.load(io.BytesIO(stored.checkpoint), weights_only=False)
         catalogue = load_catalogue(store)
         known = set(placed["item_id"])
-        new = catalogue[~catalogue["item_id"].isin(known)]
+        # a set lookup per id: pandas' isin on Arrow strings took 0.65 s for 100,000 ids
+        new = catalogue[[item not in known for item in catalogue["item_id"].tolist()]]
         built = catalogue.set_index("item_id").reindex(placed["item_id"])
         missing = built["title"].isna()
         if missing.any():  # items deleted since the build keep their place but are never shown
