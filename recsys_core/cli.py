@@ -243,6 +243,8 @@ class RowWriter:
 
         self.fmt, self.count = fmt, 0
         self._fields: list[str] = []
+        self._cells: Any = None  # a row's cells in the header's order
+        self._as_json: list[int] = []
         self._buffer = io.StringIO()  # one list's text, written to stdout at once
         self._csv = csv.writer(self._buffer)
 
@@ -253,17 +255,22 @@ class RowWriter:
             sys.stdout.write(("[\n" if self.count == 0 else ",\n") + ",\n".join(map(json.dumps, rows)))
         else:
             if not self._fields:
+                import operator
+
                 self._fields = list(rows[0])
+                self._cells = operator.itemgetter(*self._fields)
+                self._as_json = [k for k, field in enumerate(self._fields) if field in self.AS_JSON]
                 self._csv.writerow(self._fields)
             memo: dict[int, str] = {}  # a list's rows share one reading: written as JSON once
-
-            def as_json(value: object) -> str:
-                if (text := memo.get(id(value))) is None:
-                    text = memo[id(value)] = json.dumps(value)
-                return text
-
-            self._csv.writerows([[as_json(row.get(k)) if k in self.AS_JSON else row.get(k) for k in self._fields]
-                                 for row in rows])
+            lines = []
+            for row in rows:
+                cells = list(self._cells(row))
+                for k in self._as_json:
+                    if (text := memo.get(id(cells[k]))) is None:
+                        text = memo[id(cells[k])] = json.dumps(cells[k])
+                    cells[k] = text
+                lines.append(cells)
+            self._csv.writerows(lines)
             sys.stdout.write(self._buffer.getvalue())
             self._buffer.seek(0)
             self._buffer.truncate()
