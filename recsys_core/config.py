@@ -185,6 +185,7 @@ class RecommendConfig:
     # threads each BLAS or torch kernel of --all-users may use: the pass runs two threads of its own (one scores a
     # group while the other assembles the group before), and kernels spread over more spin against them
     kernel_threads: int = 1
+    score_ahead: int = 2  # groups of --all-users scored (each in a thread and a buffer of its own) while one is assembled
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -193,8 +194,8 @@ class RecommendConfig:
             raise ValueError("RecommendConfig.diversity must be in [0, 1]")
         if self.reading_interests < 0:
             raise ValueError("RecommendConfig.reading_interests must be >= 0")
-        if self.kernel_threads < 1:
-            raise ValueError("RecommendConfig.kernel_threads must be at least 1")
+        if self.kernel_threads < 1 or self.score_ahead < 1:
+            raise ValueError("RecommendConfig.kernel_threads and score_ahead must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)

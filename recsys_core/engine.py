@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -358,9 +359,10 @@ class RecsysEngine:
         threshold = cfg.interest_threshold if interest_threshold is None else interest_threshold
         data_end = data_clock(self.store)
         rows = max(1, cfg.score_batch_cells // max(1, len(serving.item_ids)))
-        # two score buffers, reused: one group is scored into one while the group before it,
-        # scored into the other, is assembled (a fresh 67 MB matrix per group at 100k items
-        # paid its page faults every time)
+        # score buffers, reused: groups are scored into some while the group before them, scored
+        # into another, is assembled (a fresh 67 MB matrix per group at 100k items paid its page
+        # faults every time)
+        depth = cfg.score_ahead
         buffers: list[np.ndarray] = []
 
         def read_states(part: list[str]) -> dict[str, UserState]:
@@ -386,17 +388,18 @@ class RecsysEngine:
                 batched = [u for u in dict.fromkeys(part) if (s := states.get(u)) is not None and len(s.history) >= 3]
                 groups = [batched[b:b + rows] for b in range(0, len(batched), rows)]
                 if len(groups) > 1 and not buffers:
-                    buffers = [np.empty((rows, len(serving.item_ids)), np.float32) for _ in range(2)]
+                    buffers = [np.empty((rows, len(serving.item_ids)), np.float32) for _ in range(depth + 1)]
                 work = [(serving, [states[u] for u in users], users, n, [weights[u] for u in users], match, threshold,
-                         diversity, buffers[g % 2] if buffers else None) for g, users in enumerate(groups)]
+                         diversity, buffers[g % len(buffers)] if buffers else None) for g, users in enumerate(groups)]
                 lists: dict[str, RecommendationList] = {}
-                # the next group is scored (BLAS and top-k, outside the GIL) while this one's lists are assembled
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="score") as ahead:
-                    pending = ahead.submit(self._score, *work[0]) if work else None
+                # the next groups are scored (BLAS and top-k, outside the GIL) while this one's lists
+                # are assembled; a group's buffer is the one of the group assembled just before
+                with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="score") as ahead:
+                    pending = deque(ahead.submit(self._score, *work[g]) for g in range(min(depth, len(work))))
                     for g, users in enumerate(groups):
-                        assert pending is not None
-                        scored = pending.result()
-                        pending = ahead.submit(self._score, *work[g + 1]) if g + 1 < len(work) else None
+                        scored = pending.popleft().result()
+                        if g + depth < len(work):
+                            pending.append(ahead.submit(self._score, *work[g + depth]))
                         lists.update(zip(users, self._assemble(scored, as_of), strict=True))
                 for user in part:
                     if user in lists:
