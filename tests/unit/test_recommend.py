@@ -277,19 +277,18 @@ def test_all_users_pass_keeps_kernels_to_their_share_and_gives_the_threads_back(
     def blas_threads() -> set[int]:
         return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
-    torch.set_num_threads(2)
-    before = blas_threads()
+    torch_before, before = torch.get_num_threads(), blas_threads()
     users = built_engine.user_ids()[:6]
     assert built_engine.config.recommend.kernel_threads == 1
     lists = built_engine.recommend_many(users, n=3)
     next(lists)
     assert torch.get_num_threads() == 1 and blas_threads() == {1}
     assert len(list(lists)) == len(users) - 1
-    assert torch.get_num_threads() == 2 and blas_threads() == before
+    assert torch.get_num_threads() == torch_before and blas_threads() == before
     abandoned = built_engine.recommend_many(users, n=3)
     next(abandoned)
     abandoned.close()
-    assert torch.get_num_threads() == 2 and blas_threads() == before
+    assert torch.get_num_threads() == torch_before and blas_threads() == before
 
 
 def test_list_parts_are_the_same_to_the_bit_alone_or_stacked_with_other_lengths() -> None:
