@@ -2,7 +2,7 @@
 and 50,000 users, built with the real sentence encoder, then served.
 
 Run: python bench/scaled_shop.py --out DIR [--backend onnx-int8] [--items 100000] [--users 50000]
-     [--skip-build] [--browser] [--profile]
+     [--skip-build] [--browser] [--profile] [--parts] [--kernel-threads N] [--collector-on]
 
 Makes (or reuses) ``DIR/files`` (``generate-sample``) and ``DIR/shop.duckdb`` (``sample --from``),
 then, each stage in its own process so memory is per stage:
@@ -52,16 +52,63 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
 
 
-def serve(db: Path, profile: bool = False) -> dict[str, float]:
+def _time_parts() -> dict[tuple[str, str], list[float]]:
+    """Wrap the all-users pass's parts in timers: per (thread, part) wall and CPU seconds and
+    calls, so where the time goes (and on which thread) can be read again."""
+    import collections
+    import threading
+
+    import recsys_core.engine as engine_module
+    import recsys_core.serving as serving_module
+
+    seen: dict[tuple[str, str], list[float]] = collections.defaultdict(lambda: [0.0, 0.0, 0.0])
+
+    def wrap(owner: object, name: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                row = seen[(threading.current_thread().name.split("_")[0], name)]
+                row[0] += time.perf_counter() - wall
+                row[1] += time.thread_time() - cpu
+                row[2] += 1
+
+        setattr(owner, name, timed)
+
+    for name in ("fused_scores_many", "top_n_many", "slot_link_parts_many", "list_parts"):
+        wrap(serving_module, name)
+    for name in ("score_lists", "assemble_lists", "load_events"):
+        wrap(engine_module, name)
+    wrap(serving_module.ServingModel, "user_states")
+    return seen
+
+
+def serve(db: Path, profile: bool = False, parts: bool = False, kernel_threads: int | None = None,
+          collector_on: bool = False) -> dict[str, float]:
     """Stage 2, in a child process: every user's list, then slider moves; ``profile`` prints
     cProfile's table of the all-users pass (its main thread: the scoring thread's time shows as
-    the wait for it) before the figures."""
+    the wait for it) before the figures; ``parts`` prints each part's wall and CPU seconds per
+    thread. ``kernel_threads`` and ``collector_on`` undo two of the pass's settings (BLAS and
+    torch threads per kernel; the garbage collector left running) to measure what they bring."""
+    import contextlib
+    from dataclasses import replace
+
     import numpy as np
 
+    import recsys_core.engine as engine_module
     from recsys_core.config import RecsysConfig
     from recsys_core.engine import RecsysEngine
 
-    engine = RecsysEngine(RecsysConfig.from_env().with_db(db)).open()
+    config = RecsysConfig.from_env().with_db(db)
+    if kernel_threads is not None:
+        config = replace(config, recommend=replace(config.recommend, kernel_threads=kernel_threads))
+    if collector_on:
+        engine_module.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
+    seen = _time_parts() if parts else None
+    engine = RecsysEngine(config).open()
     try:
         started = time.perf_counter()
         serving = engine.serving()
@@ -79,6 +126,10 @@ def serve(db: Path, profile: bool = False) -> dict[str, float]:
         if profile:
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+        if seen is not None:
+            print(f"all-users pass {all_users:.1f} s wall; per thread and part (wall s, CPU s, calls):")
+            for (thread, name), (wall, cpu, calls) in sorted(seen.items()):
+                print(f"  {thread:12s} {name:22s} {wall:7.2f} {cpu:7.2f} {int(calls):7d}")
         rng = np.random.default_rng(0)
         moves = []
         for user in [users[i] for i in rng.choice(len(users), 20, replace=False)]:
@@ -117,11 +168,14 @@ def main() -> int:
     ap.add_argument("--skip-build", action="store_true", help="serve the newest build already in the database")
     ap.add_argument("--browser", action="store_true", help="also run bench/dashboard.py on the built database")
     ap.add_argument("--profile", action="store_true", help="print cProfile's table of the all-users pass")
+    ap.add_argument("--parts", action="store_true", help="print the pass's parts' wall and CPU seconds per thread")
+    ap.add_argument("--kernel-threads", type=int, help="BLAS and torch threads per kernel in the pass (default: the config's)")
+    ap.add_argument("--collector-on", action="store_true", help="leave the garbage collector running in the pass")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--command", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        print(json.dumps(serve(args.serve, args.profile)))
+        print(json.dumps(serve(args.serve, args.profile, args.parts, args.kernel_threads, args.collector_on)))
         return 0
     if args.command:
         print(json.dumps(command(args.command, args.users)))
@@ -154,13 +208,16 @@ def main() -> int:
         out["embedding_texts_per_s"] = round(stats["new_texts"] / stats["seconds"]["embedding"], 1)
     if stats["losses"] and stats["seconds"].get("training"):
         out["seconds_per_epoch"] = round(stats["seconds"]["training"] / len(stats["losses"]), 1)
-    done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--serve", str(db), *(["--profile"] if args.profile else [])], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    serve_flags = [*(["--profile"] if args.profile else []), *(["--parts"] if args.parts else []),
+                   *(["--collector-on"] if args.collector_on else []),
+                   *([] if args.kernel_threads is None else ["--kernel-threads", str(args.kernel_threads)])]
+    done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--serve", str(db), *serve_flags], env=env,
+                          cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-3000:])
         raise SystemExit("serving failed")
     *table, figures = done.stdout.strip().splitlines()
-    if args.profile:
+    if args.profile or args.parts:
         print("\n".join(table))
     out["serving"] = json.loads(figures)
     done = subprocess.run([sys.executable, __file__, "--out", str(args.out), "--command", str(db),

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -284,6 +285,14 @@ class RowWriter:
             sys.stdout.write(self._buffer.getvalue())
 
 
+def _reader_gone() -> int:
+    """Point stdout at /dev/null once its reader has closed the pipe, so the exit's final
+    flush does not fail too, and end with success: the rows written were the ones asked for."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
     if not args.user and not args.all_users:
         raise RecsysError("say whose recommendations: --user U (repeatable) or --all-users")
@@ -317,6 +326,8 @@ def cmd_recommend(args: argparse.Namespace, config: RecsysConfig) -> int:
                 if result.interest_reading is not None:  # the same reading for every user
                     read_as = result.interest_reading.summary()
         out.close()
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing is wrong, stop quietly
+        return _reader_gone()
     finally:
         engine.close()
     if read_as:

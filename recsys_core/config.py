@@ -182,8 +182,8 @@ class RecommendConfig:
     n_evidence: int = 3  # history items kept as evidence per recommendation
     mmr_pool: int = 200  # candidates considered by the diversity re-ranker
     score_batch_cells: int = 1 << 24  # users x items scored at once by --all-users (about 64 MB per float32 matrix)
-    # threads each BLAS or torch kernel of --all-users may use: the pass runs two threads of its own (one scores a
-    # group while the other assembles the group before), and kernels spread over more spin against them
+    # threads each BLAS or torch kernel of --all-users may use: the pass runs threads of its own (groups scored
+    # ahead, states read ahead, lists assembled), and kernels spread over more spin against them
     kernel_threads: int = 1
     score_ahead: int = 2  # groups of --all-users scored (each in a thread and a buffer of its own) while one is assembled
 

@@ -200,16 +200,6 @@ def fused_scores_many(
     return scores
 
 
-def branch_parts(
-    state: UserState, items: npt.NDArray[np.int64], item_vecs: npt.NDArray[np.float32], alpha: float,
-    link_parts: npt.NDArray[np.float32] | None = None,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """The weighted long- and short-term parts of a few items' scores (a list's split), from
-    their rows alone; ``link_parts`` are their slot link parts (:func:`slot_link_parts`)."""
-    long_w, short_w, _ = list_parts([state], [item_vecs[items]], [alpha], 0, [link_parts])[0]
-    return long_w, short_w
-
-
 def slot_parts(
     state: UserState, item_vec: npt.NDArray[np.float32], links: Links | None = None, item: int | None = None,
     link_part: npt.NDArray[np.float32] | None = None,
@@ -335,7 +325,7 @@ def list_parts(
 ) -> list[Parts]:
     """Several users' lists taken apart at once: for each user (their items' vectors
     ``(m, d)``, weight, and ``(m, L)`` slot link parts or None) each item's weighted long- and
-    short-term parts (:func:`branch_parts`) and its evidence (:func:`evidence_many`).
+    short-term parts (a list's split) and its evidence (:func:`evidence_many`).
 
     Users whose histories round up to the same width (:func:`padded_width`) and whose lists
     are as long go through one stacked product, each padded to that width (a padded slot

@@ -337,10 +337,10 @@ def encode_states(
 def kernel_threads(n: int) -> Iterator[None]:
     """BLAS and torch kernels limited to ``n`` threads while the block runs, restored after.
 
-    The all-users pass keeps the cores busy with two threads of its own (one scores a group
-    while the other assembles the group before); a matrix product or top-k spread over every
-    core as well only spins against them: on two cores the pass took 29 s of CPU with them
-    and 20 s without, for the same lists."""
+    The all-users pass keeps the cores busy with threads of its own (groups scored ahead, the
+    next users' states read ahead, this group's lists assembled); a matrix product or top-k
+    spread over every core as well only spins against them: on two cores the pass took 29 s
+    of CPU with them and 20 s without, for the same lists."""
     import torch
     from threadpoolctl import threadpool_limits
 

@@ -79,6 +79,16 @@ def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixt
     assert main(["--db", str(cli_db), "recommend", "--user", "U0002", "--as-of", "someday"]) == 1
     assert "not a moment" in capsys.readouterr().err
 
+    # the reader closes the pipe (`| head`): the command stops quietly, with success
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["--db", str(cli_db), "recommend", "--all-users", "--n", "2", "--format", "csv"]) == 0
+    monkeypatch.undo()
+    assert capsys.readouterr().err == ""
+
     assert main(["--db", str(cli_db), "evaluate", "--epochs", "1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {m["model"] for m in result["models"]} >= {"popular", "item_knn_recent", "learned_gate", "alpha=0.5"}
