@@ -13,8 +13,9 @@ without waiting for an epoch. ``--set`` changes model settings for the run (how 
 saves, before paying for an ``evaluate`` of what it costs in accuracy).
 
 ``--against DIR`` compares this code's step with another checkout's (``git worktree add DIR
-REV``): the other tree's ``InterestModel.forward`` and ``make_batch`` run on the same model and
-batches, the two alternating in blocks of 8 steps in one process, and the medians are printed.
+REV``): the other tree's ``InterestModel`` (started from the same weights, with its own optimiser)
+and ``make_batch`` run on the same batches, the two alternating in blocks of 8 steps in one
+process, and the medians are printed.
 Timed in separate processes, a 2-core machine's drift within the hour hides a 5-10% change.
 """
 
@@ -86,9 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
     phases = dict.fromkeys(("batch", "forward", "backward", "optimiser"), 0.0)
 
-    def step(i: int, forward: Any = None, make_batch: Any = None) -> None:
-        """One training step; ``forward`` / ``make_batch`` replace this code's (``--against``)."""
-        t0 = time.perf_counter()
+    def inputs(i: int, make_batch: Any = None) -> tuple[Any, ...]:
+        """Step ``i``'s batch, targets, candidates and id dropout, as the training loop draws them."""
         whole = order[(i * mc.batch_size) % len(order):][: mc.batch_size]
         targets = torch.as_tensor(train.items[train.offsets[users[whole]] + positions[whole]])
         if n_items <= mc.n_negatives:
@@ -101,15 +101,20 @@ def main(argv: list[str] | None = None) -> int:
         at = train.days[train.offsets[u] + p]
         batch = (loop.history_batch(train, mc, u, p, at) if make_batch is None
                  else make_batch(train, u, p, at, mc.max_history, mc.session_gap_minutes / 1440.0))
+        return batch, targets, candidates, drop
+
+    def step(i: int, net: Any = model, opt: Any = optim, make_batch: Any = None) -> None:
+        """One training step of ``net``; ``make_batch`` replaces this code's (``--against``)."""
+        t0 = time.perf_counter()
+        batch, targets, candidates, drop = inputs(i, make_batch)
         t1 = time.perf_counter()
-        _, loss = model(batch, targets, candidates, drop) if forward is None else forward(model, batch, targets,
-                                                                                          candidates, drop)
+        _, loss = net(batch, targets, candidates, drop)
         t2 = time.perf_counter()
-        optim.zero_grad(set_to_none=True)
+        opt.zero_grad(set_to_none=True)
         loss.backward()
         t3 = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        optim.step()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
         t4 = time.perf_counter()
         for name, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             phases[name] += seconds
@@ -139,6 +144,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.against is not None:
         other_model = _module_from(args.against / "recsys_core" / "interests" / "model.py", "against_model")
         other_seq = _module_from(args.against / "recsys_core" / "interests" / "sequences.py", "against_sequences")
+        # the other tree's whole model (its encoders too) from this one's weights, with its own optimiser
+        other = other_model.InterestModel(mc, torch.as_tensor(features), torch.as_tensor(hierarchy.fine_of_item_),
+                                          torch.as_tensor(hierarchy.theme_of_fine_), basis=model.text_basis)
+        other.load_state_dict(model.state_dict())
+        other.train()
+        other_optim = torch.optim.AdamW(other.parameters(), lr=mc.learning_rate, weight_decay=mc.weight_decay)
+        # same weights, same batch: the two trees' loss and gradients, before either steps
+        other.load_state_dict(model.state_dict())
+        check = inputs(0)
+        grads = []
+        for net in (model, other):
+            net.zero_grad(set_to_none=True)
+            loss = net(*check)[1]
+            loss.backward()
+            grads.append((float(loss), {n: q.grad for n, q in net.named_parameters() if q.grad is not None}))
+        (loss_a, grad_a), (loss_b, grad_b) = grads
+        worst = max((float((grad_a[n] - grad_b[n]).norm() / grad_b[n].norm().clamp_min(1e-12)), n) for n in grad_b)
+        print(f"same batch: loss {loss_a:.6f} here, {loss_b:.6f} there; largest relative gradient "
+              f"difference {worst[0]:.2e} ({worst[1]}); parameters only there: "
+              f"{sorted(set(grad_b) - set(grad_a)) or 'none'}")
         times: dict[str, list[float]] = {"this code": [], str(args.against): []}
         i = 100 + args.steps
         for block in range(2 * -(-args.steps // 8)):
@@ -148,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 if which == "this code":
                     step(i)
                 else:
-                    step(i, other_model.InterestModel.forward, other_seq.make_batch)
+                    step(i, other, other_optim, other_seq.make_batch)
                 times[which].append(took[0])
                 i += 1
         for name, seconds in times.items():

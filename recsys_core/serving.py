@@ -307,8 +307,8 @@ def encode_states(
             u = users[rows]
             width = int(min(config.max_history, max(1, int(ends[rows].max()))))
             batch = make_batch(seqs, u, ends[rows], at_days[rows], width, config.session_gap_minutes / 1440.0)
-            vecs = None if item_vecs is None else torch.from_numpy(item_vecs)[torch.as_tensor(batch.items)]
-            enc = model.encode(batch, vecs)  # type: ignore[attr-defined]
+            table = None if item_vecs is None else torch.from_numpy(item_vecs)
+            enc = model.encode(batch, catalogue=table)  # type: ignore[attr-defined]
             ul, us = enc.long.user.numpy(), enc.short.user.numpy()
             assert enc.long.contrib is not None and enc.short.contrib is not None
             assert enc.long.weights is not None and enc.short.weights is not None

@@ -83,7 +83,8 @@ class HierarchicalEncoder(nn.Module):
 
     def forward(
         self,
-        vecs: torch.Tensor,  # (B, L, d) item vectors
+        table: torch.Tensor,  # (R, d) item vectors
+        slots: torch.Tensor,  # (B, L) row of ``table`` in each history slot
         mask: torch.Tensor,  # (B, L) bool
         codes: torch.Tensor,  # (B, L) event type codes
         fine: torch.Tensor,  # (B, L) fine interest of each slot
@@ -91,20 +92,28 @@ class HierarchicalEncoder(nn.Module):
         bias: torch.Tensor,  # (B, L) extra log-weight (time decay or position)
         details: bool = True,
     ) -> BranchOutput:
-        b_size, width, dim = vecs.shape
+        b_size, width = slots.shape
+        dim = table.shape[1]
         nf, nt = self.n_fine, self.n_themes
         rows, cols = mask.nonzero(as_tuple=True)
         flat = rows * width + cols
         # index_select (not 2-D indexing): its backward is a fast index_add on the CPU
-        v = vecs.reshape(b_size * width, dim).index_select(0, flat)
+        row_of = slots.reshape(-1).index_select(0, flat)
+        v = table.index_select(0, row_of)
         prior = self.type_bias[codes.reshape(-1)[flat]] + bias.reshape(-1).index_select(0, flat)
+        # an item's attention score does not depend on its slot: when the table has fewer rows
+        # than the history has slots (a training batch's distinct items), score the rows once
+        if table.shape[0] < v.shape[0]:
+            item_scores = self.item_att(table).index_select(0, row_of)
+        else:
+            item_scores = self.item_att(v)
         # items -> fine interests, numbered by the (user, fine interest) pairs present in the
         # batch: a catalogue with hundreds of fine interests would otherwise cost a mostly
         # empty (B * n_fine, d) buffer per branch
         f = fine[rows, cols]
         present, fgroup = torch.unique(rows * nf + f, sorted=True, return_inverse=True)
         n_present = int(present.shape[0])
-        alpha, _ = grouped_softmax(self.item_att(v) + prior, fgroup, n_present)
+        alpha, _ = grouped_softmax(item_scores + prior, fgroup, n_present)
         _, mass_present = grouped_softmax(prior, fgroup, n_present)
         h_present = torch.zeros(n_present, dim).index_add(0, fgroup, alpha.unsqueeze(1) * v)
         # fine interests -> themes
@@ -119,11 +128,12 @@ class HierarchicalEncoder(nn.Module):
                                    + theme_mass.index_select(0, t_present), t_present // nt, b_size)
         gamma_dense = torch.zeros(b_size * nt).index_put((t_present,), gamma)
         w = alpha * beta.index_select(0, fgroup) * gamma_dense.index_select(0, rows * nt + theme_of_fine[f])
+        if not details:  # the output map is linear: apply it once per user, not once per slot
+            z = self.out(torch.zeros(b_size, dim).index_add(0, rows, w.unsqueeze(1) * v))
+            return BranchOutput(z / z.norm(dim=1, keepdim=True).clamp_min(1e-8), None, None)
         projected = self.out(v)  # (N, d)
         z = torch.zeros(b_size, dim).index_add(0, rows, w.unsqueeze(1) * projected)
         norm = z.norm(dim=1, keepdim=True).clamp_min(1e-8)
-        if not details:
-            return BranchOutput(z / norm, None, None)
         contrib = torch.zeros(b_size, width, dim)
         contrib[rows, cols] = w.unsqueeze(1) * projected / norm[rows]
         weights = torch.zeros(b_size, width)
@@ -239,29 +249,40 @@ class InterestModel(nn.Module):
         return feats if self.text_basis is None else feats @ self.text_basis
 
     # ------------------------------------------------------------------ users
-    def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None, details: bool = True) -> UserEncoding:
-        """Encode right-aligned histories; ``vecs`` (B, L, d) overrides the item vectors;
+    def encode(self, batch: HistoryBatch, vecs: torch.Tensor | None = None, details: bool = True,
+               catalogue: torch.Tensor | None = None) -> UserEncoding:
+        """Encode right-aligned histories; ``vecs`` (B, L, d) overrides the item vectors, or
+        ``catalogue`` (n_items, d), the model's item vectors already computed, is read by item;
         ``details`` adds per-slot contributions and weights (for evidence)."""
+        items = torch.as_tensor(batch.items)
+        if catalogue is not None:
+            return self._encode(batch, catalogue, items, details)
+        if vecs is None:
+            vecs = self.item_vectors(items.reshape(-1)).reshape(*items.shape, -1)
+        slots = torch.arange(items.numel()).reshape(items.shape)
+        return self._encode(batch, vecs.reshape(items.numel(), -1), slots, details)
+
+    def _encode(self, batch: HistoryBatch, table: torch.Tensor, slots: torch.Tensor, details: bool) -> UserEncoding:
+        """:meth:`encode` with each history slot's vector read as ``table[slots]`` (training
+        passes a batch's distinct items once, not once per slot)."""
         items = torch.as_tensor(batch.items)
         mask = torch.as_tensor(batch.mask)
         codes = torch.as_tensor(batch.codes)
         age = torch.as_tensor(batch.age_days)
-        if vecs is None:
-            vecs = self.item_vectors(items.reshape(-1)).reshape(*items.shape, -1)
         fine = self.fine_of_item[items]
         width = items.shape[1]
         k = min(self.config.short_window, width)
         rate = F.softplus(self.decay_raw)
-        long = self.long(vecs, mask, codes, fine, self.theme_of_fine, -rate * age, details)
+        long = self.long(table, slots, mask, codes, fine, self.theme_of_fine, -rate * age, details)
         short_mask = mask.clone()
         short_mask[:, : width - k] = False
         position = torch.zeros(width)
         position[width - k:] = self.short_position[-k:]
-        short = self.short(vecs, short_mask, codes, fine, self.theme_of_fine,
+        short = self.short(table, slots, short_mask, codes, fine, self.theme_of_fine,
                            position.unsqueeze(0).expand_as(age), details)
         cos = (long.user * short.user).sum(dim=1, keepdim=True)
         # only the last k slots can be in the short window: sum those, not the whole width
-        newest = F.normalize((vecs[:, width - k:] * short_mask[:, width - k:].unsqueeze(2).float()).sum(dim=1), dim=-1)
+        newest = F.normalize(self._window_sum(table, slots[:, width - k:], short_mask[:, width - k:]), dim=-1)
         fit = (newest * long.user).sum(dim=1, keepdim=True)
         parts = [torch.as_tensor(batch.features), cos]
         if self.config.gate_inputs != "legacy":
@@ -271,6 +292,12 @@ class InterestModel(nn.Module):
         feats = torch.cat(parts, dim=1)
         gate = torch.sigmoid(self.gate(feats)).squeeze(1)
         return UserEncoding(long, short, gate, feats)
+
+    @staticmethod
+    def _window_sum(table: torch.Tensor, slots: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, d) sum of the vectors in the masked slots of ``slots`` (B, W)."""
+        vecs = table.index_select(0, slots.reshape(-1)).reshape(*slots.shape, -1)
+        return (vecs * mask.unsqueeze(2).float()).sum(dim=1)
 
     # ------------------------------------------------------------------ training
     def forward(
@@ -283,7 +310,8 @@ class InterestModel(nn.Module):
         """Next-item InfoNCE over ``candidates`` plus CLSR-style proxy losses.
 
         Returns:
-            ``(fused_logits (B, C), loss)``.
+            ``(fused_logits (B, C), loss)``; a user's seen items (the target aside) have
+            logit -1e4 there, as they are not negatives.
         """
         cfg = self.config
         items = torch.as_tensor(batch.items)
@@ -291,9 +319,9 @@ class InterestModel(nn.Module):
         needed, inverse = torch.unique(torch.cat([items.reshape(-1), candidates]), return_inverse=True)
         dropped = drop_ids[needed] if drop_ids is not None else None
         table = self.item_vectors(needed, dropped)
-        hist_vecs = table.index_select(0, inverse[: items.numel()]).reshape(*items.shape, -1)
+        slots = inverse[: items.numel()].reshape(items.shape)
         cand_vecs = table.index_select(0, inverse[items.numel():])
-        enc = self.encode(batch, hist_vecs, details=False)
+        enc = self._encode(batch, table, slots, details=False)
         scale = self.logit_scale.exp().clamp(max=100.0)
         # seen items are never recommended, so they are not negatives either
         pos = torch.searchsorted(candidates, targets)
@@ -306,23 +334,21 @@ class InterestModel(nn.Module):
         seen[torch.arange(len(targets)), pos] = False
 
         # the fused vector is linear in the two branch vectors, so are its logits: one product
-        # of both branches against the candidates gives all three (a third of the multiplies)
+        # of both branches against the candidates gives all three (a third of the multiplies);
+        # masking both branches masks the fused logits too (a fused -1e4 has no gradient left)
         b_size = len(targets)
-        both = scale * torch.cat([enc.long.user, enc.short.user]) @ cand_vecs.T
+        both = (scale * torch.cat([enc.long.user, enc.short.user]) @ cand_vecs.T).masked_fill(seen.repeat(2, 1), -1e4)
         long_logits, short_logits = both[:b_size], both[b_size:]
         logits = fuse(long_logits, short_logits, enc.gate)
-
-        def nce(branch_logits: torch.Tensor) -> torch.Tensor:
-            return F.cross_entropy(branch_logits.masked_fill(seen, -1e4), pos)
-
-        loss = nce(logits)
+        # one cross-entropy over the three stacked rows of logits, split into its three means
+        nce = F.cross_entropy(torch.cat([logits, both]), pos.repeat(3), reduction="none").reshape(3, b_size).mean(1)
+        loss = nce[0]
         if cfg.branch_loss_weight > 0:
-            loss = loss + cfg.branch_loss_weight * (nce(long_logits) + nce(short_logits))
+            loss = loss + cfg.branch_loss_weight * (nce[1] + nce[2])
         if cfg.proxy_loss_weight > 0:
-            m = mask.unsqueeze(2).float()
-            p_long = F.normalize((hist_vecs * m).sum(1), dim=-1)
             k = min(cfg.short_window, items.shape[1])
-            p_short = F.normalize((hist_vecs[:, -k:] * m[:, -k:]).sum(1), dim=-1)
+            p_long = F.normalize(self._window_sum(table, slots, mask), dim=-1)
+            p_short = F.normalize(self._window_sum(table, slots[:, -k:], mask[:, -k:]), dim=-1)
 
             def prefer(u: torch.Tensor, good: torch.Tensor, bad: torch.Tensor) -> torch.Tensor:
                 return F.softplus(((u * bad).sum(1) - (u * good).sum(1)) / 0.1).mean()

@@ -107,12 +107,13 @@ def history_batch(
 def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int = 10) -> float:
     """NDCG@k of the fused model on held-out next items, full ranking without seen items."""
     model.eval()
-    vecs = model.item_vectors().numpy()
+    table = model.item_vectors()
+    vecs = table.numpy()
     total = 0.0
     for start in range(0, len(held.users), 512):
         users = held.users[start:start + 512]
         batch = history_batch(seqs, model.config, users, seqs.lengths()[users], held.days[start:start + 512])
-        enc = model.encode(batch, details=False)
+        enc = model.encode(batch, details=False, catalogue=table)
         u = enc.fused().numpy()
         scores = u @ vecs.T
         for row, user in enumerate(users):

@@ -111,7 +111,8 @@ def test_history_batch_equals_the_user_by_user_one(width: int) -> None:
 
 def test_training_logits_are_the_fused_vectors_product() -> None:
     """The trainer reads the fused logits off the two branches' product (fusion is linear):
-    they must equal the fused user vector scored against the candidates directly."""
+    apart from the seen items it masks, they must equal the fused user vector scored against
+    the candidates directly."""
     feats, fine, theme_of_fine, events = _toy()
     seqs = build_sequences(events, _index())
     model, _ = train_interest_model(replace(CFG, epochs=1), feats, fine, theme_of_fine, seqs, seed=0)
@@ -123,7 +124,14 @@ def test_training_logits_are_the_fused_vectors_product() -> None:
         logits, _ = model(batch, targets, candidates)
         enc = model.encode(batch, details=False)
         direct = model.logit_scale.exp() * enc.fused() @ model.item_vectors(candidates).T
-    torch.testing.assert_close(logits, direct, rtol=1e-5, atol=1e-5)
+    # the history's items (the target aside) are masked out; every other logit is the product
+    seen = torch.zeros_like(logits, dtype=torch.bool)
+    for row, (items, mask) in enumerate(zip(batch.items, batch.mask, strict=True)):
+        seen[row, torch.as_tensor(items[mask])] = True
+    seen[torch.arange(len(users)), targets] = False
+    assert seen.any()
+    assert (logits[seen] == -1e4).all()
+    torch.testing.assert_close(logits[~seen], direct[~seen], rtol=1e-5, atol=1e-5)
 
 
 def test_encoder_shapes_and_exact_contributions() -> None:
