@@ -6,10 +6,17 @@ like one (1-5 words, letters, no quotes or colons) and passes :func:`name_proble
 twice ("Kitchen and kitchen"), no product code, and nearer (in the sentence encoder's space)
 to its own members than to any other node's of its level. Otherwise the descriptor label
 stays. Names live in ``interest_names`` beside an analyst's renames, which win.
+
+The LLM's replies are kept in ``llm_replies`` by backend, model and prompt: naming is greedy
+(temperature 0), so the same prompt gets the same reply, and a rebuild whose interests did not
+change (the same data with other model settings, or the same build again) reads them instead
+of asking again (about a minute on ml-latest-small with the packaged model).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -22,7 +29,7 @@ from recsys_core.data.store import Store
 from recsys_core.explain.backends import LLMError, TextBackend
 from recsys_core.explain.check import normalise
 from recsys_core.explain.facts import clean_text
-from recsys_core.explain.prompts import NAME_EXAMPLE_NAMES
+from recsys_core.explain.prompts import NAME_EXAMPLE_NAMES, naming_prompt
 
 _log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9&'+\- ,]{1,38}[A-Za-z0-9)]$")
@@ -77,6 +84,29 @@ def _within_one(name: str, others: list[str]) -> bool:
     return any(words <= set(normalise(o).split()) for o in others)
 
 
+def _reply_key(backend: TextBackend, keywords: list[str], examples: list[str]) -> tuple[str, str, str]:
+    """(backend, model, prompt digest): what a kept reply is found by. The digest is of the
+    prompt as written (template included), so a changed prompt asks again."""
+    prompt = json.dumps([naming_prompt(keywords, examples), keywords, examples])
+    return type(backend).__name__, str(backend.model), hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+
+
+def _ask(store: Store, backend: TextBackend, keywords: list[str], examples: list[str], timeout: float) -> tuple[str, bool]:
+    """The backend's reply to a naming prompt and whether it was kept from an earlier run; a
+    reply is kept once it came (a failed call is asked again next time)."""
+    key = _reply_key(backend, keywords, examples)
+    with store.cursor() as cur:
+        kept = cur.execute("SELECT reply FROM llm_replies WHERE backend = ? AND model = ? AND prompt_key = ?",
+                           list(key)).fetchall()
+    if kept:
+        return str(kept[0][0]), True
+    reply = backend.name_group(keywords, examples, timeout)
+    with store.transaction() as cur:
+        cur.execute("INSERT OR REPLACE INTO llm_replies (backend, model, prompt_key, reply) VALUES (?, ?, ?, ?)",
+                    [*key, reply])
+    return reply, False
+
+
 def name_interests(
     store: Store,
     build_id: int,
@@ -99,9 +129,10 @@ def name_interests(
     tends to pick one child instead of summing them up), and so is a name with a
     :func:`name_problem` (``centroids`` per level and ``embed`` enable its encoder check). A refused node loses an
     earlier run's LLM name (an analyst's name stays). Names are written as they come, so an
-    interrupted run keeps its progress.
+    interrupted run keeps its progress. A prompt asked before (same backend and model) is
+    answered from ``llm_replies``.
     """
-    named = kept = 0
+    named = kept = reused = 0
     total = max(len(nodes), 1)
     title_keys = {normalise(t) for t in titles.values()} | {normalise(n) for n in NAME_EXAMPLE_NAMES}
     fine = nodes[nodes["level"] == "fine"]
@@ -120,7 +151,9 @@ def name_interests(
             examples = children[:5]
             refused = refused | {normalise(c) for c in children}
         try:
-            name = valid_name(backend.name_group(keywords, [e for e in examples if e], timeout))
+            reply, was_kept = _ask(store, backend, keywords, [e for e in examples if e], timeout)
+            reused += was_kept
+            name = valid_name(reply)
         except LLMError:
             name = None
         if name is not None and normalise(name) in refused:
@@ -147,5 +180,6 @@ def name_interests(
                 fine_names[int(row.node_id)] = name
         if on_progress is not None:
             on_progress((k + 1) / total, f"{row.level} {row.node_id}: {name or '(label kept)'}")
-    _log.info("named %d interests, kept %d labels; refused: %s", named, kept, refusals or "none")
+    _log.info("named %d interests, kept %d labels (%d replies reused from earlier runs); refused: %s",
+              named, kept, reused, refusals or "none")
     return named, kept

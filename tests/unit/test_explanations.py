@@ -376,6 +376,7 @@ def test_valid_name_accepts_short_names_only() -> None:
 def test_llm_names_label_the_interests_and_an_analyst_name_wins(endpoint_engine: Engine, server: ChatServer) -> None:
     engine = endpoint_engine
     server.mode = "name"
+    _forget_names(engine)
     serving = engine.serving()
     keyword_label = serving.fine_labels[0]
     named, kept = engine.explanations.name_interests()
@@ -396,9 +397,15 @@ def test_llm_names_label_the_interests_and_an_analyst_name_wins(endpoint_engine:
     assert all(r.fine_label == ("Tents and tarps" if r.fine_id == 0 else fine_names[r.fine_id]) for r in recs.items)
     engine.explanations.name_interests()  # a later naming run leaves the analyst's name alone
     assert engine.serving().fine_labels[0] == "Tents and tarps"
+    _forget_names(engine)
+    assert engine.serving().fine_labels[0] == keyword_label
+
+
+def _forget_names(engine: Engine) -> None:
+    """No names and no kept replies: the fake server's next mode is asked afresh."""
     with engine.store.transaction() as cur:
         cur.execute("DELETE FROM interest_names")
-    assert engine.serving().fine_labels[0] == keyword_label
+        cur.execute("DELETE FROM llm_replies")
 
 
 def test_the_name_check_refuses_a_repeated_word_a_code_and_a_name_nearer_another_interest() -> None:
@@ -422,12 +429,16 @@ def test_the_name_check_refuses_a_repeated_word_a_code_and_a_name_nearer_another
 def test_names_that_are_titles_or_repeats_keep_the_keyword_labels(endpoint_engine: Engine, server: ChatServer) -> None:
     engine = endpoint_engine
     server.mode, server.fixed_reply = "fixed", str(engine.serving().titles[0])
+    _forget_names(engine)
     named, kept = engine.explanations.name_interests()
     assert named == 0 and kept == len(engine.serving().nodes)
     server.fixed_reply = "Outdoor gear"
+    _forget_names(engine)
     named, kept = engine.explanations.name_interests()
     assert named <= 2  # at most once per level (where it is nearest that node's members), then repeats are refused
     server.mode = "echo"  # fine: a member's title back; theme: its first fine interest's label back
+    with engine.store.transaction() as cur:  # the replies are asked afresh; the names of the run before stay
+        cur.execute("DELETE FROM llm_replies")
     named, kept = engine.explanations.name_interests()
     theme_examples = [json.loads(r["body"]["messages"][-1]["content"])["example_titles"][0]
                       for r in server.requests[-int(engine.serving().nodes["level"].eq("theme").sum()):]]
@@ -436,8 +447,7 @@ def test_names_that_are_titles_or_repeats_keep_the_keyword_labels(endpoint_engin
     assert named == 0  # a theme is not named after one of its own interests
     with engine.store.cursor() as cur:  # and the refused nodes lost the "Outdoor gear" of the run before
         assert cur.execute("SELECT count(*) FROM interest_names WHERE source = 'llm'").fetchall()[0][0] == 0
-    with engine.store.transaction() as cur:
-        cur.execute("DELETE FROM interest_names")
+    _forget_names(engine)
 
 
 # ---------------------------------------------------------------- command line
@@ -539,10 +549,25 @@ def test_naming_leaves_the_local_model_ready_for_explanations(built_engine: Engi
     built_engine.explanations.explainer.backend = fake
     try:
         built_engine.explanations.name_interests()
-        assert fake.count == len(built_engine.serving().nodes) and fake.warmed == 1
+        n_nodes = len(built_engine.serving().nodes)
+        assert fake.count == n_nodes and fake.warmed == 1
+        with built_engine.store.cursor() as cur:
+            names = cur.execute("SELECT level, node_id, name FROM interest_names WHERE source = 'llm' "
+                                "ORDER BY level, node_id").fetchall()
+            assert cur.execute("SELECT count(*) FROM llm_replies WHERE model = 'fake-1'").fetchall()[0][0] == n_nodes
+        # a rebuild with the same interests asks nothing again and names them the same
+        built_engine.explanations.name_interests()
+        assert fake.count == n_nodes
+        with built_engine.store.cursor() as cur:
+            assert cur.execute("SELECT level, node_id, name FROM interest_names WHERE source = 'llm' "
+                               "ORDER BY level, node_id").fetchall() == names
+        fake.model = "fake-2"  # another model is asked afresh
+        built_engine.explanations.name_interests()
+        assert fake.count == 2 * n_nodes
     finally:
         with built_engine.store.transaction() as cur:
             cur.execute("DELETE FROM interest_names")
+            cur.execute("DELETE FROM llm_replies")
         built_engine.configure_explanations(ExplainConfig(backend="template"))
 
 
