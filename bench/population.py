@@ -81,6 +81,14 @@ def main() -> int:
                 hit_rows.append(row)
         precision, recall = len(hit_rows) / max(len(found), 1), len(used) / max(len(truth_pairs), 1)
         print(f"  build interest named by its {rule}: precision {precision:.3f}   recall {recall:.3f}")
+        if rule == "majority":
+            # where the errors are: detections for users who adopted nothing, or on another interest
+            # than theirs; the planted adoptions missed, by planted interest
+            no_adoption = sum(planted_of.get(u, "") == "" for u in found["user_id"])
+            print(f"    detections: {len(hit_rows)} right, {no_adoption} for users with no planted adoption, "
+                  f"{len(found) - len(hit_rows) - no_adoption} on another interest than the planted one")
+            missed = pd.Series([name for user, name in truth_pairs if (user, name) not in used]).value_counts()
+            print("    missed, by planted interest: " + ", ".join(f"{k} {v}" for k, v in missed.head(8).items()))
         if rule == "majority" and hit_rows:
             hits = pd.DataFrame(hit_rows)
             lag = (pd.to_datetime(hits["burst_at"]) - hits["user_id"].map(when)).dt.total_seconds() / 86400.0

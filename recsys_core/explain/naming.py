@@ -8,9 +8,10 @@ to its own members than to any other node's of its level. Otherwise the descript
 stays. Names live in ``interest_names`` beside an analyst's renames, which win.
 
 The LLM's replies are kept in ``llm_replies`` by backend, model and prompt: naming is greedy
-(temperature 0), so the same prompt gets the same reply, and a rebuild whose interests did not
+by default (temperature 0), so the same prompt gets the same reply, and a rebuild whose interests did not
 change (the same data with other model settings, or the same build again) reads them instead
-of asking again (about a minute on ml-latest-small with the packaged model).
+of asking again (about a minute on ml-latest-small with the packaged model). A backend set
+to sample (temperature above 0) is asked every time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from recsys_core.data.store import Store
 from recsys_core.explain.backends import LLMError, TextBackend
 from recsys_core.explain.check import normalise
 from recsys_core.explain.facts import clean_text
-from recsys_core.explain.prompts import NAME_EXAMPLE_NAMES, naming_prompt
+from recsys_core.explain.prompts import NAME_EXAMPLE_NAMES, PROMPT_VERSION, naming_prompt
 
 _log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9&'+\- ,]{1,38}[A-Za-z0-9)]$")
@@ -84,17 +85,24 @@ def _within_one(name: str, others: list[str]) -> bool:
     return any(words <= set(normalise(o).split()) for o in others)
 
 
-def _reply_key(backend: TextBackend, keywords: list[str], examples: list[str]) -> tuple[str, str, str]:
-    """(backend, model, prompt digest): what a kept reply is found by. The digest is of the
-    prompt as written (template included), so a changed prompt asks again."""
-    prompt = json.dumps([naming_prompt(keywords, examples), keywords, examples])
-    return type(backend).__name__, str(backend.model), hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+def _reply_key(backend: TextBackend, keywords: list[str], examples: list[str]) -> tuple[str, str, str] | None:
+    """(backend, model, request digest): what a kept reply is found by, or None when the backend
+    samples (temperature above 0: its replies differ by design, so each run asks). The digest
+    covers the prompt version (:data:`~recsys_core.explain.prompts.PROMPT_VERSION`, bumped
+    whenever a prompt changes), the endpoint's URL and the prompt with its inputs."""
+    if float(getattr(getattr(backend, "config", None), "temperature", 0.0)) > 0:
+        return None
+    request = json.dumps([PROMPT_VERSION, getattr(backend, "url", ""), naming_prompt(keywords, examples),
+                          keywords, examples])
+    return type(backend).__name__, str(backend.model), hashlib.sha256(request.encode("utf-8")).hexdigest()
 
 
 def _ask(store: Store, backend: TextBackend, keywords: list[str], examples: list[str], timeout: float) -> tuple[str, bool]:
     """The backend's reply to a naming prompt and whether it was kept from an earlier run; a
     reply is kept once it came (a failed call is asked again next time)."""
     key = _reply_key(backend, keywords, examples)
+    if key is None:
+        return backend.name_group(keywords, examples, timeout), False
     with store.cursor() as cur:
         kept = cur.execute("SELECT reply FROM llm_replies WHERE backend = ? AND model = ? AND prompt_key = ?",
                            list(key)).fetchall()

@@ -564,6 +564,12 @@ def test_naming_leaves_the_local_model_ready_for_explanations(built_engine: Engi
         fake.model = "fake-2"  # another model is asked afresh
         built_engine.explanations.name_interests()
         assert fake.count == 2 * n_nodes
+        fake.config = ExplainConfig(backend="template", temperature=0.7)  # a sampling backend: asked every run
+        built_engine.explanations.name_interests()
+        built_engine.explanations.name_interests()
+        assert fake.count == 4 * n_nodes
+        with built_engine.store.cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM llm_replies").fetchall()[0][0] == 2 * n_nodes
     finally:
         with built_engine.store.transaction() as cur:
             cur.execute("DELETE FROM interest_names")
