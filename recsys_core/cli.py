@@ -710,6 +710,17 @@ def cmd_policy(args: argparse.Namespace, config: RecsysConfig) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """A count argument that must be at least 1 (epochs): refused by the parser, not by a traceback."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def finite(text: str) -> float:
     """A number argument: NaN and infinity are refused like any text that is not a number."""
     try:
@@ -789,7 +800,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", parents=[common, ray], help="embed items, build interests, train the user model",
                        description="Embed item texts (cached), build the interest hierarchy, train the "
                                    "long/short-term model and save it as the model the app serves.")
-    p.add_argument("--epochs", type=int, help="training epochs (default from config)")
+    p.add_argument("--epochs", type=positive_int, help="training epochs (default from config)")
     p.add_argument("--seed", type=int, help="seed (default 42 or $RECSYS_SEED)")
     p.add_argument("--no-names", action="store_true", help="skip naming the interests with the LLM")
     p.set_defaults(func=cmd_build)
@@ -852,7 +863,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", parents=[common, ray], help="evaluate the model against baselines",
                        description="Time-ordered leave-last-out evaluation with full ranking; trains its own "
                                    "model on the training part and stores the run.")
-    p.add_argument("--epochs", type=int, help="maximum training epochs of the model and of SASRec (default from config)")
+    p.add_argument("--epochs", type=positive_int, help="maximum training epochs of the model and of SASRec (default from config)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(func=cmd_evaluate)
 

@@ -128,7 +128,7 @@ def test_the_sample_built_on_the_cluster_matches_the_build_here(cluster: str, sh
     shared = tmp_path / "shared"
     on_cluster = ("--ray", cluster, "--ray-shared-dir", str(shared))
     _cli(local, "build", "--no-names")
-    items = _item_text_hashes(shop)
+    items = _item_text_hashes(remote)  # a copy: the module's shared shop is never opened for writing
     _copy_vectors(local, remote, but=items)
     _cli(remote, "build", "--no-names", *on_cluster)
     with duckdb.connect(str(remote), read_only=True) as con:

@@ -26,6 +26,21 @@ def test_recommend_before_build_says_what_to_do(cli_db: Path, capsys: pytest.Cap
     assert "build" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["build", "evaluate"])
+@pytest.mark.parametrize("epochs", ["0", "-2", "three"])
+def test_epochs_below_one_is_one_line_and_builds_nothing(cli_db: Path, capsys: pytest.CaptureFixture[str],
+                                                         command: str, epochs: str) -> None:
+    with duckdb.connect(str(cli_db), read_only=True) as con:
+        before = con.execute("SELECT count(*) FROM builds").fetchall()
+    with pytest.raises(SystemExit) as stop:
+        main(["--db", str(cli_db), command, "--epochs", epochs])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --epochs" in err and "Traceback" not in err
+    with duckdb.connect(str(cli_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM builds").fetchall() == before
+
+
 def test_build_recommend_event_evaluate(cli_db: Path, capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECSYS_THREADS", "2")
