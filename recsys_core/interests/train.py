@@ -104,12 +104,13 @@ def history_batch(
 
 
 @torch.inference_mode()
-def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int = 10) -> float:
-    """NDCG@k of the fused model on held-out next items, full ranking without seen items."""
+def validation_ndcg_per_user(model: InterestModel, seqs: Sequences, held: HeldOut, k: int = 10) -> npt.NDArray[np.float64]:
+    """Each held-out user's NDCG@k of the fused model on their next item, full ranking without
+    seen items (in ``held``'s order)."""
     model.eval()
     table = model.item_vectors()
     vecs = table.numpy()
-    total = 0.0
+    parts = []
     for start in range(0, len(held.users), 512):
         users = held.users[start:start + 512]
         batch = history_batch(seqs, model.config, users, seqs.lengths()[users], held.days[start:start + 512])
@@ -118,10 +119,16 @@ def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int
         scores = u @ vecs.T
         for row, user in enumerate(users):
             scores[row, seqs.user(int(user))[0]] = -np.inf
-        ranks = rank_of_targets(scores, held.items[start:start + 512])
-        total += float(ndcg_per_user(ranks, k).sum())
+        parts.append(ndcg_per_user(rank_of_targets(scores, held.items[start:start + 512]), k))
     model.train()
-    return total / max(len(held.users), 1)
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def validation_ndcg(model: InterestModel, seqs: Sequences, held: HeldOut, k: int = 10) -> float:
+    """NDCG@k of the fused model on held-out next items, full ranking without seen items."""
+    per_user = validation_ndcg_per_user(model, seqs, held, k)
+    total = sum(float(per_user[start:start + 512].sum()) for start in range(0, len(per_user), 512))
+    return total / max(len(per_user), 1)
 
 
 def epoch_budget(config: InterestModelConfig, n_examples: int) -> int:

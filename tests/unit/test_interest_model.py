@@ -14,7 +14,13 @@ from recsys_core.config import InterestModelConfig
 from recsys_core.errors import ModelFitError
 from recsys_core.interests.model import grouped_softmax, model_from_checkpoint
 from recsys_core.interests.sequences import build_sequences, drop_last, make_batch
-from recsys_core.interests.train import EarlyStopping, train_interest_model, training_examples, validation_ndcg
+from recsys_core.interests.train import (
+    EarlyStopping,
+    train_interest_model,
+    training_examples,
+    validation_ndcg,
+    validation_ndcg_per_user,
+)
 
 N_ITEMS, TEXT_DIM = 40, 12
 CFG = InterestModelConfig(dim=8, max_history=10, short_window=3, epochs=3, batch_size=32, n_negatives=4096)
@@ -238,6 +244,10 @@ def test_early_stopping_keeps_the_best_validation_epoch() -> None:
     assert scores[-1] < best, f"training must have gone past its best epoch for this test to mean anything: {scores}"
     # the returned model is the best epoch's, not the last one's: it scores the best figure again
     assert validation_ndcg(model, seqs, val) == pytest.approx(best, abs=1e-9)
+    # one figure per held-out user, in the held-out order, whose mean is the epoch's figure
+    per_user = validation_ndcg_per_user(model, seqs, val)
+    assert per_user.shape == (len(val.users),) and ((per_user >= 0) & (per_user <= 1)).all()
+    assert per_user.mean() == pytest.approx(best, abs=1e-9)
 
 
 def test_early_stopping_restores_the_best_weights_and_stops_after_patience() -> None:
