@@ -70,7 +70,7 @@ def run(db: Path, budget: int, seed: int) -> dict[str, Any]:
     from recsys_core.data.store import Store
     from recsys_core.engine import RecsysEngine
     from recsys_core.interests import train as loop
-    from recsys_core.interests.sequences import build_sequences, drop_last
+    from recsys_core.interests.sequences import drop_last
     from recsys_core.training import fit_model, take_snapshot
 
     cfg = RecsysConfig.from_env().with_db(db).with_epochs(budget)
@@ -79,7 +79,7 @@ def run(db: Path, budget: int, seed: int) -> dict[str, Any]:
     test_by_epoch: list[np.ndarray] = []
     with Store(db, read_only=True, config=cfg.store) as store:
         snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
-    history, test = drop_last(build_sequences(snapshot.events, snapshot.item_index()))
+    history, test = drop_last(snapshot.sequences)
     train, validation = drop_last(history)
 
     class Recorder(loop.EarlyStopping):

@@ -374,7 +374,7 @@ def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | No
     from recsys_core.data.store import Store
     from recsys_core.embeddings.cache import embed_cached
     from recsys_core.engine import RecsysEngine
-    from recsys_core.interests.sequences import build_sequences, drop_last
+    from recsys_core.interests.sequences import drop_last
     from recsys_core.training import build_hierarchy, take_snapshot
 
     timings: dict[str, float] = {}
@@ -409,7 +409,7 @@ def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | No
         # user's newest item: coherence asks about that item, so the behaviour blended into the
         # item vectors must not have seen it
         t = time.perf_counter()
-        seqs = build_sequences(snapshot.events, snapshot.item_index())
+        seqs = snapshot.sequences
         history, _ = drop_last(seqs, min_length=2)
         hierarchy = build_hierarchy(config, snapshot, history)
         timings["engine hierarchy"] = time.perf_counter() - t
@@ -417,7 +417,8 @@ def run(db: Path, labels: str, truth_file: str | None, embedding_model: str | No
         labels_shown = fine_nodes["label"].astype(str).tolist()
         label_vecs, new_labels = embed_cached(store, embedder, labels_shown)
 
-    histories = histories_from_events(snapshot.events, snapshot.item_index())
+    # per user, the distinct items oldest first (what histories_from_events makes of the events)
+    histories = [snapshot.sequences.user(u)[0] for u in range(len(snapshot.sequences))]
     fine_of_item, theme_of_fine = hierarchy.fine_of_item_, hierarchy.theme_of_fine_
     n_fine, n_themes = len(theme_of_fine), int(theme_of_fine.max()) + 1
 

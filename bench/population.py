@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recsys_core.config import RecsysConfig  # noqa: E402
-from recsys_core.data.frames import load_events  # noqa: E402
+from recsys_core.data.histories import load_sequences  # noqa: E402
 from recsys_core.engine import RecsysEngine  # noqa: E402
 from recsys_core.population.adoption import detect_adoptions  # noqa: E402
 from recsys_core.population.history import interest_history  # noqa: E402
@@ -105,7 +105,7 @@ def main() -> int:
     keys = sorted(truth_items["fine_interest"].unique())
     code = {k: i for i, k in enumerate(keys)}
     planted_fine = serving_items["item"].map(label_of).map(code).fillna(0).to_numpy(np.int64)
-    planted_hist = interest_history(load_events(engine.store), serving.item_index, planted_fine,
+    planted_hist = interest_history(load_sequences(engine.store, serving.item_ids), planted_fine,
                                     np.zeros(len(keys), np.int64), {("fine", i): k for i, k in enumerate(keys)},
                                     serving.config.session_gap_minutes / 1440.0)
     on_planted = detect_adoptions(planted_hist, "fine", engine.config.population)

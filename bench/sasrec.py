@@ -24,7 +24,7 @@ from recsys_core.config import SASRecConfig  # noqa: E402
 from recsys_core.data.store import Store  # noqa: E402
 from recsys_core.embeddings.hashing import HashingEmbedder  # noqa: E402
 from recsys_core.evaluation.sasrec import SASRecScorer  # noqa: E402
-from recsys_core.interests.sequences import build_sequences, drop_last  # noqa: E402
+from recsys_core.interests.sequences import drop_last  # noqa: E402
 from recsys_core.training import take_snapshot  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def main() -> None:
     with Store(args.db, read_only=True) as store:
         snap = take_snapshot(store, HashingEmbedder(64), include_live=False, what="evaluate")
     n_items = len(snap.catalogue)
-    history, test = drop_last(build_sequences(snap.events, snap.item_index()))  # as fit_model(hold_out_test=True)
+    history, test = drop_last(snap.sequences)  # as fit_model(hold_out_test=True)
     train, validation = drop_last(history)
     started = time.perf_counter()
     scorer = SASRecScorer(SASRecConfig(batch_size=args.batch_size), seed=args.seed).fit(train, n_items, validation)

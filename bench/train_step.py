@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from recsys_core.engine import RecsysEngine
     from recsys_core.interests import train as loop
     from recsys_core.interests.model import InterestModel, text_basis
-    from recsys_core.interests.sequences import build_sequences, drop_last
+    from recsys_core.interests.sequences import drop_last
     from recsys_core.training import build_hierarchy, take_snapshot
 
     sys.path.insert(0, str(ROOT / "bench"))
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(cfg.torch_threads)
     with Store(args.db, read_only=True, config=cfg.store) as store:
         snapshot = take_snapshot(store, RecsysEngine(cfg).embedder, include_live=False, what="evaluate")
-    history, _ = drop_last(build_sequences(snapshot.events, snapshot.item_index()))
+    history, _ = drop_last(snapshot.sequences)
     hierarchy = build_hierarchy(cfg, snapshot, history)
     train, _ = drop_last(history)
     mc = cfg.model

@@ -29,13 +29,13 @@ from recsys_core.data.builds import BuildInfo
 from recsys_core.data.frames import (
     ItemAbout,
     data_clock,
-    load_events,
     load_item_about,
     load_profile_text,
     load_profiles,
     load_user_events,
     user_fingerprint,
 )
+from recsys_core.data.histories import load_sequences
 from recsys_core.data.importers import ImportPlan, ImportReport, Progress
 from recsys_core.data.named import delete_named, load_named, save_named
 from recsys_core.data.sample import load_sample
@@ -46,6 +46,7 @@ from recsys_core.embeddings.factory import make_embedder
 from recsys_core.errors import InvalidArgumentError, UnknownItemError
 from recsys_core.evaluation import runs
 from recsys_core.explain.service import Explanations
+from recsys_core.interests.sequences import Sequences
 from recsys_core.maps import InterestMap, UserOverlay, describe_items, drawn_items, item_map, user_overlay
 from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label, to_days
 from recsys_core.population.adoption import detect_adoptions
@@ -337,6 +338,15 @@ class RecsysEngine:
         """The lists half of :meth:`_rank` (items, score splits, evidence)."""
         return assemble_lists(scored, self.config.recommend.n_evidence, as_of)
 
+    def served_histories(self, serving: ServingModel, user_ids: list[str] | None = None,
+                         as_of: AsOf = NEXT_VISIT) -> Sequences:
+        """Histories (of ``user_ids``, or everyone's) over ``serving``'s items, read in DuckDB
+        (:func:`data.histories.load_sequences`): what :meth:`ServingModel.states_from_sequences`
+        reads; with a moment ``as_of``, only the events until then."""
+        return load_sequences(self.store, serving.item_ids, user_ids=user_ids,
+                              until=as_of if isinstance(as_of, dt.datetime) else None,
+                              scale_top=serving.rating_scale_top)
+
     def recommend_many(
         self, user_ids: list[str], n: int | None = None, alpha: float | None = None, interest: str | None = None,
         interest_threshold: float | None = None, diversity: float | None = None, as_of: AsOf = NEXT_VISIT,
@@ -366,7 +376,7 @@ class RecsysEngine:
         buffers: list[np.ndarray] = []
 
         def read_states(part: list[str]) -> dict[str, UserState]:
-            return serving.user_states(load_events(self.store, user_ids=part), as_of, data_end)
+            return serving.states_from_sequences(self.served_histories(serving, part, as_of), as_of, data_end)
 
         parts = [list(user_ids[start:start + chunk]) for start in range(0, len(user_ids), chunk)]
         # this pass's own threads keep the cores busy (the next chunk's states are read while
@@ -555,7 +565,7 @@ class RecsysEngine:
         serving = self.serving()
 
         def make() -> InterestHistory:
-            return interest_history(load_events(self.store), serving.item_index, serving.fine_of_item,
+            return interest_history(load_sequences(self.store, serving.item_ids), serving.fine_of_item,
                                     serving.theme_of_fine, self._labels(serving),
                                     serving.config.session_gap_minutes / 1440.0)
 
@@ -610,7 +620,7 @@ class RecsysEngine:
         serving = self.serving()
 
         def make() -> InterestHistory:
-            return interest_history(load_events(self.store, include_live=False), serving.item_index,
+            return interest_history(load_sequences(self.store, serving.item_ids, include_live=False),
                                     serving.fine_of_item, serving.theme_of_fine, self._labels(serving),
                                     serving.config.session_gap_minutes / 1440.0, drop_newest=True)
 
@@ -626,7 +636,7 @@ class RecsysEngine:
             end_days = 0.0 if end is None else to_days(end)
             if run_id is None:
                 hist = self.interest_history()
-                states = serving.user_states(load_events(self.store), NEXT_VISIT, end)
+                states = serving.states_from_sequences(self.served_histories(serving), NEXT_VISIT, end)
                 weights = {u: float(st.gate) for u, st in states.items()}
             else:
                 hist = self._run_history(run_id)

@@ -260,7 +260,15 @@ class ServingModel:
         a served item (or none before ``as_of``) are left out."""
         if isinstance(as_of, dt.datetime) and len(events):  # the histories as they stood then
             events = events[pd.to_datetime(events["occurred_at"]) <= pd.Timestamp(as_of)]
-        seqs = build_sequences(events, self.item_index, self.rating_scale_top)
+        return self.states_from_sequences(build_sequences(events, self.item_index, self.rating_scale_top), as_of,
+                                          data_end)
+
+    def states_from_sequences(
+        self, seqs: Sequences, as_of: AsOf = NEXT_VISIT, data_end: dt.datetime | None = None,
+    ) -> dict[str, UserState]:
+        """:meth:`user_states` from histories already read over the served items (rows of
+        ``item_ids``, low ratings judged on ``rating_scale_top``), with no event after ``as_of``
+        when it is a moment (see :meth:`engine.Engine.served_histories`)."""
         lengths = seqs.lengths()
         users = np.flatnonzero(lengths > 0)
         if len(users) == 0:

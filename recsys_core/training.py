@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.config import RecsysConfig
-from recsys_core.data.frames import load_catalogue, load_events, load_review_texts
+from recsys_core.data.frames import load_catalogue, load_review_texts
+from recsys_core.data.histories import load_sequences
 from recsys_core.data.store import Store
 from recsys_core.embeddings.base import Embedder
 from recsys_core.embeddings.cache import embed_cached
@@ -32,7 +33,7 @@ from recsys_core.interests.item_space import build_item_vectors
 from recsys_core.interests.labels import item_descriptors
 from recsys_core.interests.links import Links, batch_link_scores, fit_link_parts, item_links
 from recsys_core.interests.model import text_basis
-from recsys_core.interests.sequences import HeldOut, Sequences, build_sequences, drop_last
+from recsys_core.interests.sequences import HeldOut, Sequences, drop_last
 from recsys_core.interests.train import EpochStats, train_interest_model
 from recsys_core.metrics import ndcg_per_user, rank_of_targets
 
@@ -44,12 +45,12 @@ MIN_TEST_USERS = 10
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What a training run reads from the store, taken once: the catalogue in model order,
-    its text features and the events."""
+    its text features and every user's history over it."""
 
     data_version: int
     catalogue: pd.DataFrame  # item_id, title, text, category, embed_text
     features: ItemFeatures
-    events: pd.DataFrame  # user_id, item_id, occurred_at, event_type
+    sequences: Sequences  # every user's distinct items, oldest first (rows of ``catalogue``)
     embed: Callable[[list[str]], np.ndarray]  # the sentence encoder, through the store's cache
 
     def item_index(self) -> dict[str, int]:
@@ -60,7 +61,7 @@ def take_snapshot(
     store: Store, embedder: Embedder, include_live: bool, what: str = "build",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Snapshot:
-    """Read the catalogue and events and embed the texts (through the cache).
+    """Read the catalogue and the histories and embed the texts (through the cache).
 
     Raises:
         ModelFitError: Fewer than 4 items (``what`` names the step in the message).
@@ -70,7 +71,8 @@ def take_snapshot(
     if len(catalogue) < MIN_ITEMS:
         raise ModelFitError(f"the catalogue has {len(catalogue)} items; at least {MIN_ITEMS} are needed to {what}")
     feats = item_features(store, embedder, catalogue, load_review_texts(store), on_progress=on_progress)
-    return Snapshot(data_version, catalogue, feats, load_events(store, include_live=include_live),
+    sequences = load_sequences(store, catalogue["item_id"].astype(str).tolist(), include_live=include_live)
+    return Snapshot(data_version, catalogue, feats, sequences,
                     lambda texts: embed_cached(store, embedder, texts)[0])
 
 
@@ -136,7 +138,7 @@ def fit_model(
     import torch
 
     torch.set_num_threads(config.torch_threads)
-    seqs = build_sequences(snapshot.events, snapshot.item_index())
+    seqs = snapshot.sequences
     test: HeldOut | None = None
     history = seqs
     if hold_out_test:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from recsys_core.data.store import Store
 
-_EVENTS_SQL = """
+EVENTS_SQL = """
 SELECT user_id, item_id, occurred_at, event_type, value, false AS simulated FROM interactions {where_i}
 UNION ALL
 SELECT user_id, item_id, occurred_at, event_type, NULL::DOUBLE AS value, simulated FROM live_events
@@ -67,17 +67,17 @@ def load_events(
     """All events (or those of ``user_ids``): user_id, item_id, occurred_at (UTC), event_type,
     value (a rating's stars, else NULL), simulated."""
     if user_ids is None:
-        sql = _EVENTS_SQL.format(where_i="", and_l="")
+        sql = EVENTS_SQL.format(where_i="", and_l="")
         with store.cursor() as cur:
             return cur.execute(sql, [include_live, include_simulated]).df()
-    sql = _EVENTS_SQL.format(where_i="WHERE list_contains(?, user_id)", and_l="AND list_contains(?, user_id)")
+    sql = EVENTS_SQL.format(where_i="WHERE list_contains(?, user_id)", and_l="AND list_contains(?, user_id)")
     with store.cursor() as cur:
         return cur.execute(sql, [user_ids, include_live, include_simulated, user_ids]).df()
 
 
 def load_user_events(store: Store, user_id: str, include_simulated: bool = False) -> pd.DataFrame:
     """One user's events, live ones included."""
-    sql = _EVENTS_SQL.format(where_i="WHERE user_id = ?", and_l="AND user_id = ?")
+    sql = EVENTS_SQL.format(where_i="WHERE user_id = ?", and_l="AND user_id = ?")
     with store.cursor() as cur:
         return cur.execute(sql, [user_id, True, include_simulated, user_id]).df()
 

@@ -39,7 +39,7 @@ SAMPLE_FILES = ("items.csv", "interactions.csv", "users.csv")
 # means the shipped model is no longer what this code would build
 BUILD_SOURCES = (
     "recsys_core/build.py", "recsys_core/training.py", "recsys_core/maps.py", "recsys_core/data/builds.py",
-    "recsys_core/data/frames.py", "recsys_core/data/importers.py", "recsys_core/interests", "recsys_core/embeddings",
+    "recsys_core/data/frames.py", "recsys_core/data/histories.py", "recsys_core/data/importers.py", "recsys_core/interests", "recsys_core/embeddings",
     "recsys_core/data/migrations",
 )
 # the ONNX backend cannot shape the shipped model: that model is for the PyTorch encoder's name only

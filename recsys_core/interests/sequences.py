@@ -11,6 +11,7 @@ Pure NumPy/pandas; no torch here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -90,11 +91,19 @@ def low_ratings(events: pd.DataFrame, scale_top: float | None = None) -> npt.NDA
         return np.zeros(len(events), dtype=bool)
     value = pd.to_numeric(events["value"], errors="coerce").to_numpy(np.float64)
     rated = (events["event_type"].astype(str).str.lower() == "rating").to_numpy() & np.isfinite(value)
+    return low_rating_mask(events["user_id"].astype(str).to_numpy(), rated, value, scale_top)
+
+
+def low_rating_mask(
+    users: npt.NDArray[Any], rated: npt.NDArray[np.bool_], value: npt.NDArray[np.float64], scale_top: float | None,
+) -> npt.NDArray[np.bool_]:
+    """The rule of :func:`low_ratings` on arrays: ``users`` any hashable keys (ids or rows),
+    ``rated`` which events are ratings with a finite ``value``."""
     if not rated.any():
-        return np.zeros(len(events), dtype=bool)
+        return np.zeros(len(rated), dtype=bool)
     top = rating_scale_top(value[rated]) if scale_top is None else scale_top
     low = rated & (value <= LOW_SHARE_OF_SCALE * top + 1e-9)
-    frame = pd.DataFrame({"user": events["user_id"].astype(str).to_numpy()[rated], "v": value[rated]})
+    frame = pd.DataFrame({"user": users[rated], "v": value[rated]})
     stats = frame.groupby("user")["v"].agg(["mean", "std", "count"])
     per = stats.reindex(frame["user"])
     own = ((per["count"].to_numpy() >= MIN_RATINGS_FOR_OWN_SCALE) & (per["std"].fillna(0).to_numpy() > 0)

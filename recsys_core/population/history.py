@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from recsys_core.errors import InvalidArgumentError
-from recsys_core.interests.sequences import build_sequences, is_liked
+from recsys_core.interests.sequences import Sequences, is_liked
 
 LEVELS = ("fine", "theme")
 PERIODS = ("week", "month", "quarter")
@@ -52,22 +52,21 @@ def check_level(level: str) -> str:
 
 
 def interest_history(
-    events: pd.DataFrame, item_index: dict[str, int], fine_of_item: npt.NDArray[np.int64],
+    seqs: Sequences, fine_of_item: npt.NDArray[np.int64],
     theme_of_fine: npt.NDArray[np.int64], labels: dict[tuple[str, int], str], session_gap_days: float,
     drop_newest: bool = False,
 ) -> InterestHistory:
     """Label every user's liked distinct items with interests and sessions.
 
     Args:
-        events: user_id, item_id, occurred_at, event_type, value (as :func:`load_events`).
-        item_index: item id -> row in ``fine_of_item`` (the served build's items).
+        seqs: Every user's history (as :func:`data.histories.load_sequences` reads it) over the
+            served build's items: the rows of ``fine_of_item``.
         fine_of_item: Each item row's fine interest; ``theme_of_fine`` each fine interest's theme.
         labels: (level, node) -> label.
         session_gap_days: A longer gap between two events starts a new session.
         drop_newest: Leave out each user's newest item (the evaluation's test item), so the
             history is the one an evaluation run's models read.
     """
-    seqs = build_sequences(events, item_index)
     lengths = seqs.lengths()
     user = np.repeat(np.arange(len(seqs), dtype=np.int64), lengths)
     keep = is_liked(seqs.codes)

@@ -14,6 +14,7 @@ import pytest
 
 from recsys_core.config import PopulationConfig
 from recsys_core.errors import InvalidArgumentError
+from recsys_core.interests.sequences import build_sequences
 from recsys_core.population.adoption import detect_adoptions
 from recsys_core.population.history import interest_history, resolve_period
 from recsys_core.population.trends import interest_movers, interest_trends
@@ -38,7 +39,7 @@ def _history(sessions: dict[str, list[tuple[float, int, int]]], n_interests: int
     index = {f"i{k}": k for k in range(n_interests * N_PER)}
     fine = np.repeat(np.arange(n_interests), N_PER)
     labels = {("fine", k): f"interest {k}" for k in range(n_interests)} | {("theme", 0): "all"}
-    return interest_history(events, index, fine, np.zeros(n_interests, np.int64), labels, 30 / 1440)
+    return interest_history(build_sequences(events, index), fine, np.zeros(n_interests, np.int64), labels, 30 / 1440)
 
 
 def _sessions(*plan: tuple[int, int], start: float = 0.0, every: float = 3.0, n: int = 3) -> list[tuple[float, int, int]]:
@@ -159,7 +160,7 @@ def _planted(sample_dir: Path):
     index = {k: i for i, k in enumerate(keys)}
     fine = items["fine_interest"].map(index).to_numpy(np.int64)
     labels = {("fine", i): k for i, k in enumerate(keys)}
-    return interest_history(events, dict(zip(items["item_id"], range(len(items)), strict=True)), fine,
+    return interest_history(build_sequences(events, dict(zip(items["item_id"], range(len(items)), strict=True))), fine,
                             np.zeros(len(keys), np.int64), labels, 30 / 1440)
 
 
