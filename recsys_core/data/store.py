@@ -79,9 +79,10 @@ def _explain_lock(path: Path, exc: Exception) -> StoreLockedError:
     )
 
 
-def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False) -> None:
     """Refuse, before anything is written, a database that another tool made (tables but no
-    ``schema_version``) or a newer version of this one (a schema past the known migrations)."""
+    ``schema_version``) or a newer version of this one (a schema past the known migrations);
+    and, to read, one with no tables at all (nothing to read: every query would fail)."""
     try:
         tables = {str(r[0]) for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()").fetchall()}
@@ -93,6 +94,14 @@ def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
         shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
         raise StoreError(f"{path} is a DuckDB database from another tool (tables: {shown}); this tool does not "
                          "write into it. Use a new file (--db PATH or RECSYS_DB) and import the data into that.")
+    if read_only and not tables and str(path) != MEMORY:
+        size = path.stat().st_size if path.exists() else 0
+        shown = f"{size / 1024**2:.1f} MB" if size >= 1024**2 else f"{size / 1024:.0f} KB"
+        raise StoreError(
+            f"the database {path} holds none of this tool's tables ({shown} on disk). A copy taken while "
+            f"another process had the database open leaves its newest changes behind in {path.name}.wal: copy "
+            "the file again after closing the app (or with its .wal beside it), or make it anew with "
+            "`python -m recsys_core sample` or an import")
     known = len(load_migrations())
     if int(version) > known:
         raise StoreError(f"{path} was written by a newer version of this tool (schema {version}, this one knows "
@@ -157,7 +166,7 @@ class Store:
                     "Is it a database file written by this tool?"
                 ) from None
             try:
-                _check_ours(conn, self.path)
+                _check_ours(conn, self.path, self.read_only)
             except StoreError:
                 conn.close()
                 raise

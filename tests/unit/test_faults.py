@@ -177,6 +177,24 @@ def test_a_damaged_or_newer_database_is_a_clear_error(db: Path, tmp_path: Path,
     assert _digest(db) == before
 
 
+def test_a_copy_taken_while_the_database_was_open_is_a_clear_error(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The file alone of a database another process holds open: its tables are still in the
+    .wal beside the original. Read commands say so in one line; nothing is written."""
+    from recsys_core.data.store import Store
+
+    original, copy = tmp_path / "open.duckdb", tmp_path / "copy.duckdb"
+    with Store(original) as store:
+        assert Path(f"{original}.wal").exists()  # the schema is not checkpointed into the file yet
+        shutil.copy(original, copy)
+    before = _digest(copy)
+    assert main(["--db", str(copy), "info"]) == 1
+    err = capsys.readouterr().err
+    assert "holds none of this tool's tables" in err and "copy.duckdb.wal" in err and "Traceback" not in err
+    assert _digest(copy) == before
+    assert store.path == original and main(["--db", str(original), "info"]) == 0  # the original reads well
+
+
 def test_a_live_event_can_be_listed_and_removed(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     item = _first_item(db)
     assert main(["--db", str(db), "event", "--user", "U1", "--item", item, "--type", "purchase"]) == 0
