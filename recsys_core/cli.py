@@ -957,6 +957,8 @@ def _check_database_path(path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    import duckdb  # every command but generate-sample reaches the store anyway
+
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -973,6 +975,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, config))
     except RecsysError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:  # what the checks at open could not foresee (a full disk, a file changed under us)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: the database failed during `{args.command}`: {first}. Check the disk "
+              "(space, permissions) and that no other program changed the file, then try again", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; nothing half-written (imports are transactions)", file=sys.stderr)

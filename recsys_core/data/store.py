@@ -26,6 +26,7 @@ from recsys_core.errors import StoreError, StoreLockedError
 _log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_TABLE_DDL = re.compile(r"\b(CREATE|DROP)\s+TABLE\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(\w+)", re.IGNORECASE)
 MEMORY = ":memory:"
 
 
@@ -50,6 +51,16 @@ def load_migrations() -> list[Migration]:
     if versions != list(range(1, len(out) + 1)):
         raise StoreError(f"migrations must be numbered 001, 002, ... without gaps; found {versions}")
     return out
+
+
+def schema_tables(version: int) -> set[str]:
+    """The tables the migrations up to ``version`` leave behind (besides ``schema_version``):
+    what a database at that version must hold for any command to work."""
+    tables: set[str] = set()
+    for migration in load_migrations()[:version]:
+        for verb, name in _TABLE_DDL.findall(migration.sql):
+            (tables.add if verb.upper() == "CREATE" else tables.discard)(name.lower())
+    return tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +92,9 @@ def _explain_lock(path: Path, exc: Exception) -> StoreLockedError:
 
 def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False) -> None:
     """Refuse, before anything is written, a database that another tool made (tables but no
-    ``schema_version``) or a newer version of this one (a schema past the known migrations);
-    and, to read, one with no tables at all (nothing to read: every query would fail)."""
+    ``schema_version``), a newer version of this one (a schema past the known migrations) or one
+    missing tables its schema version has (dropped by another program: every command touching
+    them would fail halfway); and, to read, one with no tables at all (nothing to read)."""
     try:
         tables = {str(r[0]) for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()").fetchall()}
@@ -106,6 +118,12 @@ def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path, read_only: bool = F
     if int(version) > known:
         raise StoreError(f"{path} was written by a newer version of this tool (schema {version}, this one knows "
                          f"up to {known}); update the tool or use another database file")
+    missing = schema_tables(int(version)) - {t.lower() for t in tables}
+    if missing:
+        raise StoreError(
+            f"the database {path} lacks tables its schema (version {version}) has: {', '.join(sorted(missing))}. "
+            "Another program dropped or renamed them, or the file is damaged; this tool does not touch it. "
+            "Restore a backup, or make the database anew with `python -m recsys_core sample` or an import")
 
 
 class Store:

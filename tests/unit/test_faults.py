@@ -195,6 +195,33 @@ def test_a_copy_taken_while_the_database_was_open_is_a_clear_error(tmp_path: Pat
     assert store.path == original and main(["--db", str(original), "info"]) == 0  # the original reads well
 
 
+def test_a_database_missing_one_of_its_tables_is_a_clear_error(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Another program dropped a table: every command says which one in one line (no Catalog
+    Error traceback halfway through a command), and the file is not touched, not even migrated."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE text_embeddings")
+    before = _digest(db)
+    for argv in (["info"], ["recommend", "--user", "U1"], ["trends"], ["build", "--epochs", "1"]):
+        assert main(["--db", str(db), *argv]) == 1
+        err = capsys.readouterr().err
+        assert "lacks tables its schema (version" in err and "text_embeddings" in err and "Traceback" not in err
+    assert _digest(db) == before
+
+
+def test_a_database_failure_the_checks_could_not_foresee_is_one_line(
+        db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from recsys_core.engine import RecsysEngine
+
+    def full_disk(self: RecsysEngine) -> None:
+        raise duckdb.IOException("IO Error: Could not write file: No space left on device")
+
+    monkeypatch.setattr(RecsysEngine, "info", full_disk)
+    assert main(["--db", str(db), "info"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the database failed during `info`: IO Error: Could not write file: No space")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_a_live_event_can_be_listed_and_removed(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     item = _first_item(db)
     assert main(["--db", str(db), "event", "--user", "U1", "--item", item, "--type", "purchase"]) == 0
