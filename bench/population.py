@@ -29,56 +29,40 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recsys_core.config import RecsysConfig  # noqa: E402
-from recsys_core.data.histories import load_sequences  # noqa: E402
 from recsys_core.engine import RecsysEngine  # noqa: E402
 from recsys_core.population.adoption import detect_adoptions  # noqa: E402
-from recsys_core.population.history import interest_history  # noqa: E402
 from recsys_core.population.trends import interest_trends  # noqa: E402
 
-MEMBER_SHARE = 0.25  # a planted interest is "in" a build interest holding at least this share of its items
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from planted import DEFAULT_TRUTH, MEMBER_SHARE, Planted, match_adoptions, name_nodes, planted_history  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True)
-    parser.add_argument("--truth", default=str(Path(__file__).resolve().parents[1] / "sample_data" / "truth"))
+    parser.add_argument("--truth", default=str(DEFAULT_TRUTH))
     args = parser.parse_args()
-    truth_dir = Path(args.truth)
-    truth_items = pd.read_csv(truth_dir / "items.csv", dtype=str)
-    truth_users = pd.read_csv(truth_dir / "users.csv", dtype=str, keep_default_na=False)
-    truth_trends = pd.read_csv(truth_dir / "trends.csv", dtype={"fine_interest": str, "trend": str})
+    planted = Planted.read(args.truth)
+    truth_users, truth_trends = planted.users, planted.trends
 
     engine = RecsysEngine(RecsysConfig().with_db(args.db), read_only=True).open()
     serving = engine.serving()
-    label_of = dict(zip(truth_items["item_id"], truth_items["fine_interest"], strict=True))
-    items = pd.DataFrame({"item": serving.item_ids, "fine": serving.fine_of_item})
-    items["planted"] = items["item"].map(label_of)
-    majority = items.dropna().groupby("fine")["planted"].agg(lambda s: s.value_counts().index[0])
-    purity = items.dropna().groupby("fine")["planted"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
+    names = name_nodes(serving.item_ids, serving.fine_of_item, planted)
+    majority, members = names.majority, names.members
     print(f"build {serving.build.build_id}: {len(majority)} fine interests, item purity against the planted "
-          f"interests: median {purity.median():.2f}")
+          f"interests: median {names.purity.median():.2f}")
 
     t0 = time.perf_counter()
     found = engine.adoptions("fine")
-    planted_of = dict(zip(truth_users["user_id"], truth_users["adopted"], strict=True))
+    planted_of = planted.adopted_of
     t_adopt = time.perf_counter() - t0
-    planted = truth_users[truth_users["adopted"] != ""]
-    truth_pairs = set(zip(planted["user_id"], planted["adopted"], strict=True))
-    when = planted.set_index("user_id")["adopted_at"].map(lambda s: pd.Timestamp(s).tz_convert(None))
-    # What each build interest holds: the planted interests with at least MEMBER_SHARE of its items.
-    shares = items.dropna().groupby("fine")["planted"].value_counts(normalize=True)
-    members = {int(f): set(grp.index.get_level_values(1)[grp.to_numpy() >= MEMBER_SHARE])
-               for f, grp in shares.groupby(level=0)}
+    truth_pairs = planted.adoptions
+    adopted = truth_users[truth_users["adopted"] != ""]
+    when = adopted.set_index("user_id")["adopted_at"].map(lambda s: pd.Timestamp(s).tz_convert(None))
     print(f"\nadoption, (user, interest) pairs: {len(truth_pairs)} planted, {len(found)} detected")
     for rule, holds in (("majority", lambda node, name: majority.get(node) == name),
                         (f"member (>= {MEMBER_SHARE:.0%} of its items)", lambda node, name: name in members.get(node, ()))):
-        used: set[tuple[str, str]] = set()
-        hit_rows = []
-        for row in found.itertuples(index=False):
-            pair = (row.user_id, planted_of.get(row.user_id, ""))
-            if pair in truth_pairs and pair not in used and holds(int(row.node), pair[1]):
-                used.add(pair)
-                hit_rows.append(row)
+        hit_rows, used = match_adoptions(found, planted, holds)
         precision, recall = len(hit_rows) / max(len(found), 1), len(used) / max(len(truth_pairs), 1)
         print(f"  build interest named by its {rule}: precision {precision:.3f}   recall {recall:.3f}")
         if rule == "majority":
@@ -101,13 +85,7 @@ def main() -> int:
 
     # The same rules on the planted labels instead of the build's interests: what the rules
     # find when the interests are exactly right (the gap to the above is the build's clustering).
-    serving_items = pd.DataFrame({"item": serving.item_ids})
-    keys = sorted(truth_items["fine_interest"].unique())
-    code = {k: i for i, k in enumerate(keys)}
-    planted_fine = serving_items["item"].map(label_of).map(code).fillna(0).to_numpy(np.int64)
-    planted_hist = interest_history(load_sequences(engine.store, serving.item_ids), planted_fine,
-                                    np.zeros(len(keys), np.int64), {("fine", i): k for i, k in enumerate(keys)},
-                                    serving.config.session_gap_minutes / 1440.0)
+    planted_hist = planted_history(engine.store, serving.item_ids, planted, serving.config.session_gap_minutes / 1440.0)
     on_planted = detect_adoptions(planted_hist, "fine", engine.config.population)
     both = set(zip(on_planted["user_id"], on_planted["label"], strict=True)) & truth_pairs
     print(f"  the same rules on the planted labels: precision {len(both) / max(len(on_planted), 1):.3f}   "
