@@ -58,7 +58,7 @@ else:
     losses = stats.get("losses")
     epochs = len(losses) if isinstance(losses, list) else 0
     st.caption(f"Built {b.created_at[:16].replace('T', ' ')} UTC from data version {b.data_version} with the "
-               f"text encoder {b.embedding_model}; trained {epochs} epochs.")
+               f"text encoder {b.embedding_model}; trained {epochs} epoch{'' if epochs == 1 else 's'}.")
     if status.is_stale:
         st.warning("The data changed after this build; rebuild to include it.")
 ev = status.evaluation

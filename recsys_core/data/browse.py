@@ -8,6 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
+from recsys_core.data.importers import CATEGORY_LABEL_SEPARATORS
 from recsys_core.data.store import Store, StoreInfo
 
 PreviewTable = Literal["items", "users", "interactions"]
@@ -33,7 +34,7 @@ class Overview:
     info: StoreInfo
     events_by_type: pd.DataFrame  # event_type, n
     events_by_week: pd.DataFrame  # week (date), event_type, n
-    top_categories: pd.DataFrame  # category, n_items, n_events
+    top_categories: pd.DataFrame  # category (each label of a multi-label one on its own), n_items, n_events
     activity: pd.DataFrame  # events per user: quantiles for the skew
 
 
@@ -46,10 +47,13 @@ def overview(store: Store) -> Overview:
             "SELECT date_trunc('week', occurred_at)::DATE AS week, event_type, count(*) AS n "
             "FROM interactions GROUP BY ALL ORDER BY week, event_type"
         ).df()
+        # each label of a multi-label category on its own ("Action|Comedy" counts for both)
         top = cur.execute(
-            "SELECT coalesce(i.category, '(none)') AS category, count(DISTINCT i.item_id) AS n_items, "
-            "count(e.item_id) AS n_events FROM items i LEFT JOIN interactions e USING (item_id) "
-            "GROUP BY ALL ORDER BY n_events DESC LIMIT 15"
+            "WITH labels AS (SELECT DISTINCT item_id, trim(label) AS category FROM (SELECT item_id, "
+            "unnest(regexp_split_to_array(coalesce(category, '(none)'), ?)) AS label FROM items) WHERE trim(label) <> '') "
+            "SELECT category, count(DISTINCT l.item_id) AS n_items, count(e.item_id) AS n_events "
+            "FROM labels l LEFT JOIN interactions e USING (item_id) GROUP BY ALL ORDER BY n_events DESC, category LIMIT 15",
+            [CATEGORY_LABEL_SEPARATORS],
         ).df()
         activity = cur.execute(
             "WITH per_user AS (SELECT user_id, count(*) AS n FROM interactions GROUP BY ALL) "

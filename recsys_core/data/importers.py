@@ -40,6 +40,9 @@ Progress = Callable[[str, float], None]  # (stage description, fraction done in 
 ColumnMappings = Mapping[str, Mapping[str, str]]  # {"items": {"item_id": "sku"}, ...}
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
+# An item's category is one label, a path ("Home > Kitchen"), or several of either joined by these
+# ("Action|Comedy", MovieLens' genres): the one rule every reader of categories splits by.
+CATEGORY_LABEL_SEPARATORS = r"[|;]"
 
 
 @dataclass(slots=True)

@@ -40,11 +40,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from recsys_core.data.importers import CATEGORY_LABEL_SEPARATORS
 from recsys_core.interests.sequences import HeldOut, Sequences, drop_last
 
 FloatArray = npt.NDArray[np.float32]
 
-_LABEL_SPLIT = re.compile(r"[|;]")  # separators between several labels of one item ("Action|Comedy")
+_LABEL_SPLIT = re.compile(CATEGORY_LABEL_SEPARATORS)  # between several labels of one item ("Action|Comedy")
 _PATH_SPLIT = re.compile(r"\s*(?:>|/|»|›|\\)\s*")  # separators inside one category path ("Home > Kitchen")
 
 MIN_VALIDATION_USERS = 20  # fewer held-out transitions give no usable signal: text only

@@ -81,3 +81,21 @@ def test_the_items_preview_lists_numeric_ids_in_numeric_order(store: Store) -> N
             cur.execute("INSERT INTO items (item_id, title, import_id) VALUES (?, ?, 0)", [item_id, f"t{item_id}"])
     assert preview(store, "items")["item_id"].tolist() == ["1", "2", "10", "100", "a-3", "b-7"]
     assert preview(store, "items", search="t10")["item_id"].tolist() == ["10", "100"]  # titles holding "t10"
+
+
+def test_the_overview_counts_each_label_of_a_multi_label_category(store: Store) -> None:
+    """MovieLens' "Action|Comedy" is two genres, not a third category; a path stays whole."""
+    from recsys_core.data.browse import overview
+
+    with store.transaction() as cur:
+        for item_id, category in (("1", "Action|Comedy"), ("2", "Comedy"), ("3", None), ("4", "Home > Kitchen; Garden")):
+            cur.execute("INSERT INTO items (item_id, title, category, import_id) VALUES (?, ?, ?, 0)",
+                        [item_id, f"t{item_id}", category])
+        for n, (user, item) in enumerate((("u", "1"), ("v", "1"), ("u", "2"), ("u", "3"), ("w", "4"))):
+            cur.execute("INSERT INTO interactions (user_id, item_id, occurred_at, event_type, import_id) "
+                        "VALUES (?, ?, TIMESTAMP '2026-01-01' + to_minutes(?), 'view', 0)", [user, item, n])
+    top = overview(store).top_categories.set_index("category")
+    assert top.loc["Comedy", "n_events"] == 3 and top.loc["Comedy", "n_items"] == 2
+    assert top.loc["Action", "n_events"] == 2 and top.loc["(none)", "n_events"] == 1
+    assert top.loc["Home > Kitchen", "n_events"] == 1 and top.loc["Garden", "n_items"] == 1
+    assert "Action|Comedy" not in top.index
