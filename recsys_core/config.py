@@ -338,6 +338,17 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DisplayConfig:
+    """How much the pages and reports show at once."""
+
+    timeline_rows: int = 30  # a user's timeline folds the interests past this many into one row
+
+    def __post_init__(self) -> None:
+        if self.timeline_rows < 2:
+            raise ValueError("DisplayConfig.timeline_rows must be at least 2")
+
+
+@dataclass(frozen=True, slots=True)
 class RecsysConfig:
     """Root of the configuration tree."""
 
@@ -352,6 +363,7 @@ class RecsysConfig:
     explain: ExplainConfig = field(default_factory=ExplainConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
     sample_dir: Path = DEFAULT_SAMPLE_DIR
     seed: int = 42
     torch_threads: int = 2

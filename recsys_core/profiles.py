@@ -85,3 +85,25 @@ def timeline(serving: ServingModel, state: UserState, events: pd.DataFrame, shor
     out["in_long"] = [int(i) in long_rows for i in idx]
     out["in_short"] = [int(i) in short_rows for i in idx]
     return out.sort_values("occurred_at", ignore_index=True)
+
+
+OTHER_INTERESTS = -1  # fine_id / theme_id of the row that holds the interests a timeline folds away
+
+
+def fold_timeline(events: pd.DataFrame, max_rows: int) -> tuple[pd.DataFrame, int]:
+    """At most ``max_rows`` fine-interest rows of a :func:`timeline`: the interests the model
+    reads now first (short-term window, then items in the long-term window), then the user's
+    most touched; the rest share one last row, "other interests (k)". A heavy user touches a
+    hundred interests, and a hundred rows hide the few that matter. Returns the events and k."""
+    if events.empty or events["fine_id"].nunique() <= max_rows:
+        return events, 0
+    rank = (events.groupby("fine_id")
+            .agg(short=("in_short", "sum"), long=("in_long", "sum"), n=("fine_id", "size"), last=("occurred_at", "max"))
+            .sort_values(["short", "long", "n", "last"], ascending=False))
+    folded = ~events["fine_id"].isin(rank.index[:max_rows - 1])
+    k = len(rank) - (max_rows - 1)
+    out = events.copy()
+    out.loc[folded, ["fine_id", "theme_id"]] = OTHER_INTERESTS
+    out.loc[folded, "fine_label"] = f"other interests ({k})"
+    out.loc[folded, "theme_label"] = "other interests"
+    return out, k

@@ -58,6 +58,7 @@ LONG_COLOUR = "#1f5f8b"
 SHORT_COLOUR = "#e07b39"
 INTEREST_COLOUR = "#7a9e3a"
 ADOPTION_COLOUR = "#8e44ad"
+OTHER_COLOUR = "#aab4ba"  # what a figure folds into one "other" row
 
 
 def theme_colour(theme_id: int) -> str:
@@ -193,11 +194,14 @@ def build_timeline(events: pd.DataFrame, height: int | None = None, adoptions: p
     fig = go.Figure()
     if events.empty:
         return _style(fig, height or 200)
-    order = (events.drop_duplicates("fine_id").sort_values(["theme_label", "fine_label"])["fine_label"].tolist())
+    rows = events.drop_duplicates("fine_id")
+    # the row of folded interests (a negative id, see profiles.fold_timeline) last, in grey
+    order = (rows[rows["fine_id"] >= 0].sort_values(["theme_label", "fine_label"])["fine_label"].tolist()
+             + rows[rows["fine_id"] < 0]["fine_label"].tolist())
     for theme_id, group in events.groupby("theme_id", sort=True):
         fig.add_trace(go.Scatter(
             x=group["occurred_at"], y=group["fine_label"], mode="markers", name=str(group["theme_label"].iloc[0]),
-            marker={"size": 11, "color": theme_colour(int(theme_id)),  # type: ignore[call-overload]
+            marker={"size": 11, "color": OTHER_COLOUR if theme_id < 0 else theme_colour(int(theme_id)),  # type: ignore[call-overload]
                     "opacity": [0.9 if x else 0.3 for x in group["in_long"]],
                     "line": {"color": [SHORT_COLOUR if s else "white" for s in group["in_short"]],
                              "width": [3 if s else 0.5 for s in group["in_short"]]}},

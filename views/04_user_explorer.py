@@ -14,11 +14,14 @@ from app_ui.shared import (
     events_key,
     md,
     require_model,
+    seed_widget,
     selected_user,
+    set_params,
     user_interests,
     user_timeline,
 )
 from recsys_core.moments import from_days, parse_as_of
+from recsys_core.profiles import fold_timeline
 from recsys_core.viz import build_gate_curve, build_interest_sunburst, build_timeline
 
 eng = engine()
@@ -57,11 +60,24 @@ cols[4].metric("Idle for", f"{(state.hours_since_last or 0) / 24:.1f} days",
                     + (f" ({from_days(state.at_days):%Y-%m-%d %H:%M} UTC)" if state.at_days is not None else ""))
 
 adopted = eng.adoptions("fine", user)
-st.subheader("Timeline")
-st.plotly_chart(build_timeline(events, adoptions=adopted), width="stretch", key="user.timeline")
+title, rows_toggle = st.columns([3, 1], vertical_alignment="bottom")
+title.subheader("Timeline")
+n_interests, max_rows = (int(events["fine_id"].nunique()) if len(events) else 0), eng.config.display.timeline_rows
+if n_interests > max_rows:
+    seed_widget("user.all_rows", "rows", lambda v: v == "all", False)
+    all_rows = rows_toggle.toggle(f"All {n_interests} interests", key="user.all_rows",
+                                  help=f"Off: the {max_rows - 1} interests the model reads now or the user touched most, "
+                                       "the rest in one grey row")
+    set_params(rows="all" if all_rows else None)
+else:
+    all_rows = True
+shown, n_folded = (events, 0) if all_rows else fold_timeline(events, max_rows)
+st.plotly_chart(build_timeline(shown, adoptions=adopted), width="stretch", key="user.timeline")
 st.caption("One row per fine interest, coloured by theme. Faded: outside the long-term window. Orange ring: read by "
            "the short-term branch." + (" Purple band: an adoption, from the burst on an interest new to the user to "
-                                       "its first return (see Trends & segments)." if len(adopted) else ""))
+                                       "its first return (see Trends & segments)." if len(adopted) else "")
+           + (f" Grey row: {n_folded} more interests, below these in what the model reads now, then in how much the user "
+              "touched them." if n_folded else ""))
 
 st.subheader("Interests, long-term against short-term")
 a, b = st.columns(2)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from recsys_core.evaluation.runs import MODEL_NAMES, alpha_curve_data
 from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label, from_days
+from recsys_core.profiles import fold_timeline
 from recsys_core.reports.html import Section, render
 from recsys_core.viz import (
     build_alpha_curve,
@@ -118,10 +119,12 @@ def user_report(engine: RecsysEngine, user_id: str, as_of: AsOf = NEXT_VISIT, n:
                   "looked at as of": as_of_label(as_of)})
     sections.append(head)
     adopted = engine.adoptions("fine", user_id)
-    sections.append(Section("Timeline").figure(build_timeline(events, adoptions=adopted)).text(
+    shown, n_folded = fold_timeline(events, engine.config.display.timeline_rows)
+    sections.append(Section("Timeline").figure(build_timeline(shown, adoptions=adopted)).text(
         "One row per fine interest, coloured by theme. Faded: outside the long-term window; ringed: read by the "
-        "short-term branch" + ("; purple band: an adoption, from the burst to its first return." if len(adopted)
-                                else ".")))
+        "short-term branch" + ("; purple band: an adoption, from the burst to its first return" if len(adopted)
+                                else "") + (f"; grey row: {n_folded} more interests, below these in what the model "
+                                            "reads now, then in how much the user touched them" if n_folded else "") + "."))
     interests = Section("Interests, long-term against short-term").figures(
         [build_interest_sunburst(shares, "long", "Long-term attention"),
          build_interest_sunburst(shares, "short", "Short-term attention")])

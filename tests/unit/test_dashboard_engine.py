@@ -82,6 +82,28 @@ def test_user_overlay_interest_shares_and_timeline_agree(built_engine: Engine) -
     assert events["occurred_at"].is_monotonic_increasing
 
 
+def test_a_folded_timeline_keeps_what_the_model_reads_and_the_most_touched(built_engine: Engine) -> None:
+    from recsys_core.profiles import OTHER_INTERESTS, fold_timeline
+    from recsys_core.viz import build_timeline
+
+    user = _user(built_engine)
+    events = built_engine.user_timeline(user)
+    n = events["fine_id"].nunique()
+    assert fold_timeline(events, n) == (events, 0)  # few enough rows: nothing folded
+    if n < 3:
+        pytest.skip("the user touches fewer than three interests")
+    folded, k = fold_timeline(events, 2)
+    assert k == n - 1 and len(folded) == len(events)  # no event lost, only relabelled
+    kept = set(folded["fine_id"]) - {OTHER_INTERESTS}
+    assert len(kept) == 1 and folded["fine_id"].nunique() == 2
+    (kept_id,) = kept
+    short = events.groupby("fine_id")["in_short"].sum()
+    assert short[kept_id] == short.max()  # what the short-term branch reads comes first
+    assert (folded["fine_label"] == f"other interests ({k})").sum() == (events["fine_id"] != kept_id).sum()
+    fig = build_timeline(folded)
+    assert list(fig.layout.yaxis.categoryarray)[0] == f"other interests ({k})"  # the grey row at the bottom
+
+
 def test_gate_response_matches_the_state_at_its_own_idle_time(built_engine: Engine) -> None:
     user = _user(built_engine)
     state = built_engine.user_state(user)
