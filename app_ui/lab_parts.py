@@ -178,18 +178,20 @@ _REASON_WORDS = {
 
 def reason_words(reason: str) -> str:
     """A fallback reason as the analyst reads it: the engine's short codes ("overloaded",
-    "skipped: timeout 30 s ago or less") in words; other reasons (a failed check) as they are."""
+    "skipped: timeout 30 s ago or less", "failed check: ...") in words; other reasons as they are."""
     if reason.startswith("skipped: "):
         code, _, when = reason.removeprefix("skipped: ").partition(" ")
         if code in _REASON_WORDS:
             return f"{_REASON_WORDS[code]} in the last {when.split(' ')[0]} s, so it was not asked again"
+    if reason.startswith("failed check: "):  # the refused text is the model's, not the one shown
+        return f"the language model's text was refused by the check ({reason.removeprefix('failed check: ')})"
     return _REASON_WORDS.get(reason, reason)
 
 
 def _badge(e: Explanation) -> str:
     """Where the text came from: a checked LLM text, the template, or the template after a failure."""
     if e.fallback_reason:
-        return f":orange-badge[:material/warning: template: {md(reason_words(e.fallback_reason))}]"
+        return f":orange-badge[:material/warning: template, because {md(reason_words(e.fallback_reason))}]"
     return ":green-badge[:material/check: checked]" if e.source == "llm" else ":gray-badge[template]"
 
 

@@ -371,7 +371,8 @@ def test_a_fallback_badge_says_in_words_why_the_template_was_used() -> None:
         "the machine was too busy for the language model in the last 30 s, so it was not asked again")
     assert reason_words("skipped: unreachable 30 s ago or less").startswith("the language model's server did not")
     assert reason_words("failed check: cites an item not in the evidence") == (
-        "failed check: cites an item not in the evidence")  # already words: kept as it is
+        "the language model's text was refused by the check (cites an item not in the evidence)")  # not the shown text
+    assert reason_words("backend error: KeyError") == "backend error: KeyError"  # no words for it: as it is
 
 
 def test_a_card_says_whether_the_score_drops_or_rises_without_the_cited_items() -> None:
