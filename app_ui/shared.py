@@ -22,6 +22,7 @@ from recsys_core.config import RecsysConfig
 from recsys_core.engine import Overview, PipelineStatus, PreviewTable, RecsysEngine, open_engine
 from recsys_core.errors import RecsysError
 from recsys_core.maps import InterestMap
+from recsys_core.moments import AS_OF_WORDS
 
 SELECTED_USER = "selected_user"
 BUILD_KEY = "build_key"
@@ -254,7 +255,7 @@ def save_upload(upload: object) -> str:
 
 
 # ---------------------------------------------------------------------- when a user is looked at
-_AS_OF_CHOICES = {"next-visit": "their next visit", "data-end": "the end of the data", "date": "a date"}
+_AS_OF_CHOICES = {**AS_OF_WORDS, "date": "a date"}
 
 
 def as_of_picker(key: str, linked: str) -> str:

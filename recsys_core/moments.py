@@ -75,6 +75,14 @@ def as_of_label(as_of: AsOf) -> str:
     return as_of
 
 
+AS_OF_WORDS = {NEXT_VISIT: "their next visit", DATA_END: "the end of the data"}
+
+
+def as_of_words(as_of: AsOf) -> str:
+    """An as-of choice as a reader of a page or a report says it ("their next visit", a date)."""
+    return AS_OF_WORDS.get(as_of, as_of) if isinstance(as_of, str) else as_of_label(as_of)
+
+
 def typical_session_gap(days: npt.NDArray[np.float64], session_gap_days: float) -> float | None:
     """The median gap between one session's last event and the next session's first (days),
     or None when the history has no session break."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.evaluation.runs import MODEL_NAMES, alpha_curve_data
-from recsys_core.moments import NEXT_VISIT, AsOf, as_of_label, from_days
+from recsys_core.moments import NEXT_VISIT, AsOf, as_of_words, from_days
 from recsys_core.profiles import fold_timeline
 from recsys_core.reports.html import Section, render
 from recsys_core.viz import (
@@ -116,7 +116,7 @@ def user_report(engine: RecsysEngine, user_id: str, as_of: AsOf = NEXT_VISIT, n:
         head.text(f"Profile: {profile}")
     head.metrics({"events": f"{len(events):,}", "learned long-term weight": f"{state.gate:.2f}",
                   "idle for": f"{(state.hours_since_last or 0) / 24:.1f} days",
-                  "looked at as of": as_of_label(as_of)})
+                  "looked at as of": as_of_words(as_of)})
     sections.append(head)
     adopted = engine.adoptions("fine", user_id)
     shown, n_folded = fold_timeline(events, engine.config.display.timeline_rows)

@@ -50,6 +50,8 @@ def test_each_report_kind_is_one_offline_page(built_engine, kind: str, needs: st
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert needs in page and "Plotly.newPlot" in page
     assert _external_refs(page) == []
+    if kind == "user":
+        assert "their next visit" in page and "next-visit" not in page  # the moment in words, not its URL code
 
 
 def test_report_refuses_what_it_cannot_make(built_engine) -> None:
