@@ -13,6 +13,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.moments import from_days
 from recsys_core.population.policies import FusionPolicy
 from recsys_core.population.segments import SegmentRules
+from recsys_core.population.trends import change_line
 from recsys_core.viz import (
     TREND_MEASURES,
     build_alpha_curve,
@@ -233,11 +234,7 @@ node = a.selectbox("Interest", order, key="trends.interest",
 measure = b.selectbox("Measure", list(TREND_MEASURES), key="trends.measure", format_func=TREND_MEASURES.__getitem__)
 set_params(interest=None if node == order[0] else node, measure=None if measure == "user_share" else measure)
 row = changes.set_index("node").loc[node]
-st.markdown(
-    f"**{md(labels[node])}**: {int(row['users_before']):,} users before, {int(row['users_recent']):,} recent; "
-    f"share x{2 ** row['change']:.2f} (interval x{2 ** row['change_low']:.2f} to x{2 ** row['change_high']:.2f}); "
-    f"short-term holders x{2 ** row['short_change']:.2f}, long-term holders x{2 ** row['long_change']:.2f}"
-    + ("; **emerging**" if row["emerging"] else "") + ("; **new** in the recent part" if row["new"] else "") + ".")
+st.markdown(f"**{md(labels[node])}**: {md(change_line(row))}")
 series_left, series_right = st.columns([3, 2])
 series_left.plotly_chart(build_interest_series(report.series, [node], measure, split), width="stretch",
                          key="trends.series")

@@ -82,6 +82,19 @@ class TrendReport:
         return out if n is None else out.head(n)
 
 
+def change_line(row: pd.Series) -> str:
+    """One interest's change in a sentence (a row of :attr:`TrendReport.changes`), the same on the
+    page and in the report: users before and recent, the share's ratio with its interval, the
+    holders' ratios; a new interest has no ratio to give."""
+    before, recent = int(row["users_before"]), int(row["users_recent"])
+    users = f"{before:,} user{'' if before == 1 else 's'} before, {recent:,} recent"
+    if row["new"]:
+        return f"{users}; new in the recent part (nobody touched it before, so there is no share to compare)."
+    return (f"{users}; share x{2 ** row['change']:.2f} (interval x{2 ** row['change_low']:.2f} to "
+            f"x{2 ** row['change_high']:.2f}); short-term holders x{2 ** row['short_change']:.2f}, long-term holders "
+            f"x{2 ** row['long_change']:.2f}" + ("; emerging" if row["emerging"] else "") + ".")
+
+
 def holdings(hist: InterestHistory, level: str, rows: npt.NDArray[np.int64], window: int,
               hold_share: float) -> npt.NDArray[np.bool_]:
     """``(len(rows), n_nodes)``: which interests each (user, moment) holds in its last ``window``

@@ -10,6 +10,7 @@ import pandas as pd
 
 from recsys_core.evaluation.runs import MODEL_NAMES, alpha_curve_data
 from recsys_core.moments import NEXT_VISIT, AsOf, as_of_words, from_days
+from recsys_core.population.trends import change_line
 from recsys_core.profiles import fold_timeline
 from recsys_core.reports.html import Section, render
 from recsys_core.viz import (
@@ -74,11 +75,7 @@ def trends_report(engine: RecsysEngine, level: str = "fine", period: str | None 
         "Share of each period's active users who touched the interest; the dotted line starts the recent part."))
     for _, row in pd.concat([report.rising().head(n_detail), report.falling().head(1)]).iterrows():
         node = int(row["node"])
-        detail = Section(f"{row['label']} ({row['status']})").text(
-            f"{int(row['users_before']):,} users before, {int(row['users_recent']):,} recent; share "
-            f"x{2 ** row['change']:.2f} (interval x{2 ** row['change_low']:.2f} to x{2 ** row['change_high']:.2f}); "
-            f"short-term holders x{2 ** row['short_change']:.2f}, long-term holders x{2 ** row['long_change']:.2f}"
-            + ("; emerging" if row["emerging"] else "") + ".")
+        detail = Section(f"{row['label']} ({row['status']})").text(change_line(row))
         detail.figures([build_interest_series(report.series, [node], "user_share", split),
                         build_holders(report.series, node, split)])
         sections.append(detail)

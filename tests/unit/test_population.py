@@ -17,7 +17,7 @@ from recsys_core.errors import InvalidArgumentError
 from recsys_core.interests.sequences import build_sequences
 from recsys_core.population.adoption import detect_adoptions
 from recsys_core.population.history import interest_history, resolve_period
-from recsys_core.population.trends import interest_movers, interest_trends
+from recsys_core.population.trends import change_line, interest_movers, interest_trends
 
 N_PER = 60  # items per hand-made interest
 DAY = pd.Timestamp("2026-01-05", tz="UTC")
@@ -149,6 +149,16 @@ def test_periods_follow_the_span_of_the_data_and_bad_names_are_refused() -> None
         resolve_period("fortnight", days)
     with pytest.raises(InvalidArgumentError, match="level"):
         interest_trends(_history(_population()), "genre", CONFIG, 3, 20)
+
+
+def test_an_interest_change_reads_as_one_sentence() -> None:
+    row = pd.Series({"users_before": 1, "users_recent": 91, "change": 2.0, "change_low": 1.0, "change_high": 3.0,
+                     "short_change": 0.0, "long_change": -1.0, "emerging": True, "new": False})
+    assert change_line(row) == ("1 user before, 91 recent; share x4.00 (interval x2.00 to x8.00); short-term holders "
+                                "x1.00, long-term holders x0.50; emerging.")
+    new = row.copy()
+    new[["users_before", "new", "change"]] = [0, True, float("nan")]
+    assert change_line(new).startswith("0 users before, 91 recent; new in the recent part") and "nan" not in change_line(new)
 
 
 def _planted(sample_dir: Path):
