@@ -342,10 +342,11 @@ class DisplayConfig:
     """How much the pages and reports show at once."""
 
     timeline_rows: int = 30  # a user's timeline folds the interests past this many into one row
+    preview_rows: int = 500  # rows of a table the data page shows (a search finds the others)
 
     def __post_init__(self) -> None:
-        if self.timeline_rows < 2:
-            raise ValueError("DisplayConfig.timeline_rows must be at least 2")
+        if self.timeline_rows < 2 or self.preview_rows < 1:
+            raise ValueError("DisplayConfig: timeline_rows must be at least 2 and preview_rows at least 1")
 
 
 @dataclass(frozen=True, slots=True)

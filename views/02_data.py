@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_ui.shared import clear_data_caches, engine, feeds, preview, save_upload, show_error
+from app_ui.shared import clear_data_caches, engine, feeds, overview, preview, save_upload, show_error
 from recsys_core.data.browse import PreviewTable
 from recsys_core.errors import ImportValidationError, RecsysError, count_problems
 
@@ -16,15 +16,24 @@ KINDS = {"items": "Items", "interactions": "Interactions", "users": "User profil
 PLAN = "data.plan"
 
 eng = engine()
+max_rows = eng.config.display.preview_rows
 st.title("Data")
 browse, load = st.tabs(["Browse", "Import"])
 
 with browse:
     table = st.segmented_control("Table", ["items", "users", "interactions"], default="items", key="data.table")
     search = st.text_input("Search", key="data.search", placeholder="title, user id or item id")
-    frame = preview(eng, eng.data_version(), TABLES.get(table or "items", "items"), 500, search.strip())
+    shown_table = TABLES.get(table or "items", "items")
+    frame = preview(eng, eng.data_version(), shown_table, max_rows, search.strip())
     st.dataframe(frame, width="stretch", hide_index=True, height=520)
-    st.caption(f"Showing {len(frame):,} rows (at most 500).")
+    info = overview(eng, eng.data_version()).info  # cached per data version
+    total = {"items": info.n_items, "users": info.n_users, "interactions": info.n_interactions}[shown_table]
+    if search.strip():
+        st.caption(f"{len(frame):,} matching {shown_table}" + (f" shown: the first {max_rows:,}; narrow the search "
+                                                                "for the rest" if len(frame) >= max_rows else "."))
+    else:
+        st.caption(f"The first {len(frame):,} of {total:,} {shown_table}; search to find others." if total > len(frame)
+                   else f"All {total:,} {shown_table}.")
 
 with load:
     st.caption("CSV, TSV, Parquet or JSON Lines. Items need an id and a title; interactions a user, an item and a "

@@ -89,6 +89,11 @@ def test_data_page_search_filters_rows(app_env: Path) -> None:
     hits = at.dataframe[0].value
     assert 0 < len(hits) < len(full)
     assert hits["title"].str.lower().str.contains("espresso").all()
+    assert any(c.value == f"{len(hits):,} matching items." for c in at.caption)
+    at.text_input(key="data.search").input("").run()
+    total = int(at.dataframe[0].value.shape[0])
+    # how many the table holds, not only how many are shown
+    assert any(c.value.startswith((f"All {total:,} items", f"The first {total:,} of ")) for c in at.caption)
     assert os.environ["RECSYS_DB"] == str(app_env)
 
 
