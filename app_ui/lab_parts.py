@@ -191,7 +191,8 @@ def reason_words(reason: str) -> str:
 def _badge(e: Explanation) -> str:
     """Where the text came from: a checked LLM text, the template, or the template after a failure."""
     if e.fallback_reason:
-        return f":orange-badge[:material/warning: template, because {md(reason_words(e.fallback_reason))}]"
+        # the reason beside the badge, not in it: a badge is one line and cuts a long reason short
+        return f":orange-badge[:material/warning: template] :orange[because {md(reason_words(e.fallback_reason))}.]"
     return ":green-badge[:material/check: checked]" if e.source == "llm" else ":gray-badge[template]"
 
 
