@@ -152,7 +152,7 @@ def drawn_items(imap: InterestMap, max_points: int = MAX_DRAWN, keep: Sequence[s
 
 @dataclass(frozen=True, slots=True)
 class UserOverlay:
-    """A user on the map: ``history`` (item_id, title, x, y, occurred_at, step, in_short),
+    """A user on the map: ``history`` (item_id, title, x, y, occurred_at, step, in_short, in_long),
     the long-term, short-term and fused positions, and ``recommended`` (item_id, title, x, y, rank)."""
 
     history: pd.DataFrame
@@ -233,7 +233,7 @@ def user_overlay(serving: ServingModel, imap: InterestMap, state: UserState, tim
                               "rank": [r.rank for r in recs.items] if recs else []})
     rec_frame = rec_frame.join(coords, on="item_id").join(imap.items.set_index("item_id")[["title"]], on="item_id")
     xy = [(float(p[0]), float(p[1])) for p in pts]
-    return UserOverlay(hist[["item_id", "title", "x", "y", "occurred_at", "step", "in_short"]], xy[0], xy[1], xy[2],
+    return UserOverlay(hist[["item_id", "title", "x", "y", "occurred_at", "step", "in_short", "in_long"]], xy[0], xy[1], xy[2],
                        rec_frame)
 
 

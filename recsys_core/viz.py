@@ -133,7 +133,10 @@ def build_interest_map(
         hist: pd.DataFrame = overlay.history  # type: ignore[attr-defined]
         fig.add_trace(go.Scatter(
             x=hist["x"], y=hist["y"], mode="markers", name="history (old → new)",
-            marker={"size": 10, "color": hist["step"], "colorscale": "Viridis", "showscale": False,
+            # as on the timeline: what the long-term branch no longer reads is small and faded, so a
+            # heavy user's thousands of old items do not cover the map
+            marker={"size": np.where(hist["in_long"], 10, 6), "opacity": np.where(hist["in_long"], 0.95, 0.35),
+                    "color": hist["step"], "colorscale": "Viridis", "showscale": False,
                     "line": {"color": "white", "width": 0.5}},
             customdata=hist[["item_id", "title", "occurred_at"]].astype(str).to_numpy(),
             hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<extra>history</extra>",

@@ -76,8 +76,9 @@ shown = (f"{total:,} items" if len(drawn) >= total else
          f"{len(drawn):,} of {total:,} items drawn (an even share of every fine interest; pick a theme above to see "
          "more of its items)")
 st.caption(f"{shown}, {int((imap.nodes['level'] == 'fine').sum())} fine interests (small diamonds), "
-           f"{int((imap.nodes['level'] == 'theme').sum())} themes (large diamonds). Drag a lasso or a box to "
-           "summarise a region.")
+           f"{int((imap.nodes['level'] == 'theme').sum())} themes (large diamonds)."
+           + (" The user's history runs from dark (old) to yellow (new); small and faded: outside the long-term "
+              "window." if overlay is not None else "") + " Drag a lasso or a box to summarise a region.")
 
 selected = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
 selected = [s for s in selected if s in set(imap.items["item_id"])]

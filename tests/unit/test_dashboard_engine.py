@@ -72,6 +72,9 @@ def test_user_overlay_interest_shares_and_timeline_agree(built_engine: Engine) -
     recs = built_engine.recommend(user, n=5)
     overlay = built_engine.user_overlay(user, recs)
     assert len(overlay.recommended) == 5 and overlay.recommended[["x", "y"]].notna().all().all()
+    hist = overlay.history  # drawn faded outside the long-term window, as on the timeline
+    assert hist["in_long"].any() and hist.loc[hist["in_short"], "in_long"].all()
+    assert hist["in_long"].sum() <= built_engine.serving().config.max_history
     shares = built_engine.user_interests(user)
     for level in ("fine", "theme"):
         part = shares[shares["level"] == level]
