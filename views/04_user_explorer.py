@@ -104,8 +104,9 @@ reads = {"summary": "five numbers", "vectors": "five numbers and both interest v
 right.markdown(
     f"The gate reads {reads}:\n\n"
     f"- **{(state.hours_since_last or 0):,.0f} hours** since the last event\n"
-    f"- **{state.session_length}** events in the current session (30-minute gaps)\n"
-    f"- **{len(state.history)}** items in the history\n"
+    f"- **{state.session_length:,}** events in the current session "
+    f"({eng.serving().config.session_gap_minutes:g}-minute gaps)\n"
+    f"- **{len(state.history):,}** items in the history\n"
     f"- **{cosine:.2f}** cosine between the long- and short-term vectors{fit}\n\n"
     f"and gives **{state.gate:.2f}** to long-term interest. The curve shows what it would give after other idle "
     f"times with the rest unchanged: recent activity pulls the weight towards the short-term branch.")

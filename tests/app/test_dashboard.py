@@ -202,6 +202,8 @@ def test_user_explorer_shows_timeline_interests_and_gate(built_app: Path) -> Non
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["Events", "Items read (long-term)", "Items read (short-term)", "Learned long-term weight"]
     assert len(_figures(at)) == 4  # timeline, two sunbursts, gate curve
+    gate = next(m.value for m in at.markdown if m.value.startswith("The gate reads"))
+    assert "(30-minute gaps)" in gate  # the model's session gap, read from its config
 
 
 def test_evaluation_page_shows_the_table_and_the_alpha_curve(built_app: Path) -> None:
