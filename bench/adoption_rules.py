@@ -164,12 +164,12 @@ def main() -> int:
                float(names.purity.median()), planted, base)
     merged = merge_mutual_nearest(np.asarray(serving.fine_of_item), np.asarray(serving.space_vecs))
     merged_names = name_nodes(serving.item_ids, merged, planted)
-    merged_hist = interest_history(load_sequences(engine.store, [str(i) for i in serving.item_ids]), merged,
-                                   np.zeros(int(merged.max()) + 1, np.int64), {}, gap_days)
+    seqs = load_sequences(engine.store, [str(i) for i in serving.item_ids])  # read once: the merged and planted views
+    merged_hist = interest_history(seqs, merged, np.zeros(int(merged.max()) + 1, np.int64), {}, gap_days)
     table_rows(f"served build, mutual nearest merged ({len(merged_names.majority)})", merged_hist,
                lambda node, name: merged_names.majority.get(node) == name, float(merged_names.purity.median()),
                planted, base)
-    planted_hist = planted_history(engine.store, serving.item_ids, planted, gap_days)
+    planted_hist = planted_history(seqs, serving.item_ids, planted, gap_days)
     table_rows(f"planted labels ({planted.items['fine_interest'].nunique()})", planted_hist,
                lambda node, name: planted_hist.label("fine", node) == name, 1.0, planted, base)
     if args.refits:

@@ -14,8 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from recsys_core.data.histories import load_sequences
-from recsys_core.data.store import Store
+from recsys_core.interests.sequences import Sequences
 from recsys_core.population.history import InterestHistory, interest_history
 
 DEFAULT_TRUTH = Path(__file__).resolve().parents[1] / "sample_data" / "truth"
@@ -94,13 +93,13 @@ def precision_recall(found: pd.DataFrame, planted: Planted, holds: Callable[[int
     return len(hits) / max(len(found), 1), len(used) / max(len(planted.adoptions), 1)
 
 
-def planted_history(store: Store, item_ids: npt.ArrayLike, planted: Planted,
+def planted_history(seqs: Sequences, item_ids: npt.ArrayLike, planted: Planted,
                     session_gap_days: float) -> InterestHistory:
-    """Every user's history labelled with the planted interests instead of a build's: what the
-    population rules find when the interests are exactly right."""
+    """Every user's history (``seqs``, over the rows of ``item_ids``) labelled with the planted
+    interests instead of a build's: what the population rules find when the interests are exactly right."""
     ids = [str(i) for i in np.asarray(item_ids, dtype=object)]
     keys = sorted(planted.items["fine_interest"].unique())
     code = {k: i for i, k in enumerate(keys)}
     fine = pd.Series(ids).map(planted.label_of).map(code).fillna(0).to_numpy(np.int64)
-    return interest_history(load_sequences(store, ids), fine, np.zeros(len(keys), np.int64),
+    return interest_history(seqs, fine, np.zeros(len(keys), np.int64),
                             {("fine", i): k for i, k in enumerate(keys)}, session_gap_days)

@@ -29,6 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recsys_core.config import RecsysConfig  # noqa: E402
+from recsys_core.data.histories import load_sequences  # noqa: E402
 from recsys_core.engine import RecsysEngine  # noqa: E402
 from recsys_core.population.adoption import detect_adoptions  # noqa: E402
 from recsys_core.population.trends import interest_trends  # noqa: E402
@@ -85,7 +86,8 @@ def main() -> int:
 
     # The same rules on the planted labels instead of the build's interests: what the rules
     # find when the interests are exactly right (the gap to the above is the build's clustering).
-    planted_hist = planted_history(engine.store, serving.item_ids, planted, serving.config.session_gap_minutes / 1440.0)
+    planted_hist = planted_history(load_sequences(engine.store, [str(i) for i in serving.item_ids]), serving.item_ids,
+                                   planted, serving.config.session_gap_minutes / 1440.0)
     on_planted = detect_adoptions(planted_hist, "fine", engine.config.population)
     both = set(zip(on_planted["user_id"], on_planted["label"], strict=True)) & truth_pairs
     print(f"  the same rules on the planted labels: precision {len(both) / max(len(on_planted), 1):.3f}   "

@@ -29,8 +29,8 @@ with browse:
     info = overview(eng, eng.data_version()).info  # cached per data version
     total = {"items": info.n_items, "users": info.n_users, "interactions": info.n_interactions}[shown_table]
     if search.strip():
-        st.caption(f"{len(frame):,} matching {shown_table}" + (f" shown: the first {max_rows:,}; narrow the search "
-                                                                "for the rest" if len(frame) >= max_rows else "."))
+        st.caption(f"The first {max_rows:,} matching {shown_table}; narrow the search for the rest."
+                   if len(frame) >= max_rows else f"{len(frame):,} matching {shown_table}.")
     else:
         st.caption(f"The first {len(frame):,} of {total:,} {shown_table}; search to find others." if total > len(frame)
                    else f"All {total:,} {shown_table}.")
